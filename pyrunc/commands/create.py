@@ -1,0 +1,16 @@
+"""`create ID`: set the container up and leave its init waiting for `start`."""
+
+from pyrunc import container
+
+
+def options(inv):
+    f = inv.flags
+    return container.CreateOptions(
+        bundle=f.get("bundle", ""), pid_file=f.get("pid_file", ""),
+        console_socket=f.get("console_socket", ""), no_pivot=f.get("no_pivot", False),
+        preserve_fds=f.get("preserve_fds", 0))
+
+
+def run(inv):
+    container.create(inv.globals.root, inv.args[0], options(inv))
+    return 0

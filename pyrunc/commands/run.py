@@ -1,0 +1,76 @@
+"""`run ID`: create + start, then (unless --detach) wait for the container and delete it.
+
+The foreground runtime is a subreaper (unless --no-subreaper) so processes the
+container orphans come back to it and are reaped, and it forwards the signals it
+receives to the container's init. It exits with the container's status: the exit
+code, or 128+N when the process was killed by signal N.
+"""
+
+import os
+
+from pyrunc import container, log
+from pyrunc.commands.create import options
+from pyrunc.errors import RuntimeFailure
+
+# Signals a foreground runtime passes on to the container (runc forwards all it can).
+_FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
+
+
+def run(inv):
+    root = inv.globals.root
+    cid = inv.args[0]
+    detach = inv.flags.get("detach", False)
+    if not detach and not inv.flags.get("no_subreaper", False):
+        from pyrunc.flags import PR_SET_CHILD_SUBREAPER
+        from pyrunc.syscalls import LinuxSyscalls
+
+        LinuxSyscalls().prctl(PR_SET_CHILD_SUBREAPER, 1)
+    c, pid = container.create(root, cid, options(inv), detached=detach)
+    try:
+        container.start(root, cid)
+    except RuntimeFailure:
+        _cleanup(root, cid)
+        raise
+    if detach:
+        return 0
+    _forward_signals(pid)
+    status = _wait_for(pid)
+    if not inv.flags.get("keep", False):
+        try:
+            container.delete(root, cid, force=True)
+        except RuntimeFailure as e:
+            log.warning(str(e))
+    return status
+
+
+def _cleanup(root, cid):
+    try:
+        container.delete(root, cid, force=True)
+    except RuntimeFailure:
+        pass
+
+
+def _forward_signals(pid):
+    import _signal
+
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in _FORWARDED:
+        _signal.signal(signum, forward)
+
+
+def _wait_for(pid):
+    """Reap children until the init exits; return its status as a shell would."""
+    while True:
+        try:
+            wpid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 255
+        if wpid == pid:
+            if os.WIFSIGNALED(status):
+                return 128 + os.WTERMSIG(status)
+            return os.WEXITSTATUS(status)

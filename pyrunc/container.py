@@ -1,0 +1,450 @@
+"""The runtime-spec operations on the runtime's side: create, start, kill, delete.
+
+runtime-spec runtime.md "Lifecycle" is the outline; each function quotes the step
+it implements. The container's own side (what the forked init does) is in init.py.
+"""
+
+import os
+import select
+import time
+
+from pyrunc import hooks, log, state as st, sync
+from pyrunc.errors import RuntimeFailure
+from pyrunc.signals import SIGKILL
+from pyrunc.state import Container
+
+CLONE_NEWPID = 0x20000000
+
+
+class CreateOptions:
+    __slots__ = ("bundle", "pid_file", "console_socket", "no_pivot", "preserve_fds")
+
+    def __init__(self, bundle="", pid_file="", console_socket="", no_pivot=False, preserve_fds=0):
+        self.bundle = bundle
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.no_pivot = no_pivot
+        self.preserve_fds = preserve_fds
+
+
+def load_bundle(bundle):
+    """(absolute bundle, config model, absolute rootfs path)."""
+    from pyrunc.spec.model import load_bundle_config
+
+    bundle = os.path.abspath(bundle or ".")
+    config = load_bundle_config(bundle)
+    for warning in config.warnings:
+        log.warning(warning)
+    if config.root is None:
+        raise RuntimeFailure("root: config.json must specify the root filesystem")
+    rootfs = os.path.normpath(os.path.join(bundle, config.root.path))
+    if not os.path.isdir(rootfs):
+        raise RuntimeFailure(f'rootfs ("{rootfs}") does not exist')
+    return bundle, config, rootfs
+
+
+def check_terminal(config, opts, detached):
+    """runc's terminal sanity rules, with its texts; pty support comes later."""
+    terminal = config.process is not None and config.process.terminal
+    if opts.console_socket and not terminal:
+        raise RuntimeFailure("cannot use console socket if runc will not detach or allocate tty")
+    if terminal:
+        if detached and not opts.console_socket:
+            raise RuntimeFailure(
+                "cannot allocate tty if runc will detach without setting console socket")
+        raise RuntimeFailure("process.terminal: terminals are not supported by pyrunc yet; "
+                             "set terminal to false")
+
+
+def create(root, container_id, opts, detached=True):
+    """runtime-spec "create": "This operation MUST generate an error if it is not
+    provided a path to the bundle and the container ID to associate with the
+    container. If the ID provided is not unique ... MUST generate an error and a new
+    container MUST NOT be created." Returns (Container, init pid)."""
+    st.validate_id(container_id)
+    bundle, config, rootfs = load_bundle(opts.bundle)
+    check_terminal(config, opts, detached)
+    check_preserved_fds(opts.preserve_fds)
+    container = Container.claim(root, container_id)
+    pid = 0
+    try:
+        os.mkfifo(container.fifo_path, 0o622)
+        pid, channel = fork_init(config, bundle, rootfs, container, opts)
+        container.data = {
+            "ociVersion": config.oci_version,
+            "id": container_id,
+            "pid": pid,
+            "init_start_time": st.process_start_time(pid),
+            "bundle": bundle,
+            "rootfs": rootfs,
+            "created": st.rfc3339_nano(time.time_ns()),
+            "annotations": config.annotations,
+            "creating": True,
+            "has_process": config.process is not None,
+            "own_pid_ns": _new_namespace(config, "pid"),
+            "hooks": config.raw.get("hooks") or {},
+        }
+        container.save()
+        _drive_setup(channel, container, config)
+        del container.data["creating"]
+        container.save()
+        if opts.pid_file:
+            st.write_pid_file(opts.pid_file, pid)
+    except BaseException as e:
+        if pid:
+            _kill_and_reap(pid)
+        container.remove()
+        if isinstance(e, sync.ProtocolError):
+            raise RuntimeFailure(str(e)) from None
+        if isinstance(e, OSError):
+            raise RuntimeFailure(f"create: {e.filename or ''}: {(e.strerror or str(e)).lower()}") from None
+        raise
+    return container, pid
+
+
+def check_preserved_fds(count):
+    for fd in range(3, 3 + count):
+        try:
+            os.fstat(fd)
+        except OSError as e:
+            raise RuntimeFailure(f"unable to stat preserved-fd {fd - 3} (of {count}): "
+                                 f"{e.strerror.lower()}") from None
+        os.set_inheritable(fd, True)
+
+
+def _new_namespace(config, ns_type):
+    linux = config.linux
+    return linux is not None and any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
+
+
+def fork_init(config, bundle, rootfs, container, opts):
+    """Fork the init, in a new (or joined) pid namespace when the config asks.
+
+    unshare(CLONE_NEWPID) affects only children, so the runtime does it and forks
+    once: the child is pid 1 of the new namespace. Then the runtime returns its
+    children's pid namespace to its own, so hooks it runs later stay on the host.
+    """
+    from pyrunc import init
+    from pyrunc.syscalls import LinuxSyscalls
+
+    sys = LinuxSyscalls()
+    parent_end, child_end = sync.Channel.pair()
+    pid_ns = None
+    if config.linux is not None:
+        pid_ns = next((ns for ns in config.linux.namespaces if ns.type == "pid"), None)
+    own_pid_ns = None
+    if pid_ns is not None:
+        own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        if pid_ns.path:
+            sys.setns(pid_ns.path, CLONE_NEWPID)
+        else:
+            sys.unshare(CLONE_NEWPID)
+    cgroup_binds = _cgroup_binds(config)
+    pid = os.fork()
+    if pid == 0:
+        parent_end.close()
+        _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds)
+    child_end.close()
+    if own_pid_ns is not None:
+        sys.lib.setns(own_pid_ns, CLONE_NEWPID)
+        os.close(own_pid_ns)
+    return pid, parent_end
+
+
+def _cgroup_binds(config):
+    """What a "cgroup" mount shows on this host: None on pure cgroup v2 (mount cgroup2),
+    else one bind per hierarchy of the runtime's own cgroups."""
+    if not any(m.type == "cgroup" for m in config.mounts):
+        return None
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return None
+    from pyrunc.rootfs import cgroup_v1_binds
+
+    with open("/proc/self/mountinfo") as f:
+        mountinfo = f.read()
+    with open("/proc/self/cgroup") as f:
+        cgroup = f.read()
+    return cgroup_v1_binds(mountinfo, cgroup)
+
+
+class _ChildSync:
+    """The init's side of the protocol, as init.setup() sees it."""
+
+    __slots__ = ("channel", "state")
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.state = None
+
+    def hooks_point(self):
+        self.channel.send(sync.HOOKS)
+        from pyrunc import jsonio
+
+        self.state = jsonio.loads(self.channel.expect(sync.HOOKS_DONE))
+
+    def warn(self, message):
+        self.channel.send(sync.WARN, message)
+
+
+def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds):
+    """The forked init. Never returns: it execs the user process or exits."""
+    child_sync = _ChildSync(channel)
+    try:
+        from pyrunc import flags as F
+
+        # If create dies during setup, so does the half-made container.
+        sys.prctl(F.PR_SET_PDEATHSIG, SIGKILL)
+
+        def run_hook(kind, hook_list):
+            state = dict(child_sync.state)
+            hooks.run_hooks(kind, hook_list, state)
+
+        ctx = init.InitContext(
+            config, bundle, rootfs, child_sync, container.fifo_path, child_sync.warn, run_hook,
+            no_pivot=opts.no_pivot, preserve_fds=opts.preserve_fds, cgroup_binds=cgroup_binds,
+            keep_fds=(channel.fileno(),))
+        path, argv, env, fifo_fd = init.setup(sys, ctx)
+        sys.prctl(F.PR_SET_PDEATHSIG, 0)
+        channel.send(sync.READY)
+        channel.close()
+        if path is None:
+            # No process: runtime-spec lets create succeed; start refuses to run it.
+            while True:
+                os.read(fifo_fd, 1)
+
+        def start_hooks():
+            run_hook("startContainer", config.hooks.start_container)
+
+        init.finish(path, argv, env, fifo_fd, start_hooks)
+    except RuntimeFailure as e:
+        _child_error(channel, "unable to start container process: " + e.message)
+    except sync.ProtocolError:
+        pass
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        _child_error(channel, "unable to start container process: error during container init: "
+                     f"{where}{(e.strerror or str(e)).lower()}")
+    except BaseException as e:  # noqa: BLE001 - the init must always report and exit
+        _child_error(channel, f"unable to start container process: {type(e).__name__}: {e}")
+    os._exit(1)
+
+
+def _child_error(channel, message):
+    try:
+        channel.send(sync.ERROR, message)
+    except Exception:  # noqa: BLE001 - parent gone; nothing else to tell
+        pass
+
+
+def _drive_setup(channel, container, config):
+    """The parent's side of the protocol (see sync.py)."""
+    try:
+        _expect(channel, sync.HOOKS)
+        state = container.oci_state(st.CREATING)
+        # runtime-spec: prestart hooks run after the runtime environment is created,
+        # "before the pivot_root"; createRuntime hooks right after, same namespace.
+        hooks.run_hooks("prestart", config.hooks.prestart, state)
+        hooks.run_hooks("createRuntime", config.hooks.create_runtime, state)
+        from pyrunc import jsonio
+
+        channel.send(sync.HOOKS_DONE, jsonio.dumps(container.oci_state(st.CREATED)))
+        _expect(channel, sync.READY)
+    finally:
+        channel.close()
+
+
+def _expect(channel, tag):
+    while True:
+        got, payload = channel.recv()
+        if got == sync.WARN:
+            log.warning(payload)
+            continue
+        if got == tag:
+            return payload
+        if got == sync.ERROR:
+            raise RuntimeFailure(payload)
+        if got is None:
+            raise RuntimeFailure("container init exited before finishing setup")
+        raise RuntimeFailure(f"container init sent an unexpected message {got!r}")
+
+
+def _kill_and_reap(pid):
+    try:
+        os.kill(pid, SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+# -- start --------------------------------------------------------------------
+
+def start(root, container_id):
+    """runtime-spec "start": "This operation MUST generate an error if it is not provided
+    the container ID. Attempting to start a container that is not created MUST have no
+    effect on the container and MUST generate an error." """
+    container = Container.load(root, container_id)
+    container.lock()
+    try:
+        _start_locked(container)
+    finally:
+        container.unlock()
+    return container
+
+
+def _start_locked(container):
+    status = container.status()
+    if status == st.STOPPED:
+        raise RuntimeFailure("cannot start a container that has stopped")
+    if status == st.RUNNING:
+        raise RuntimeFailure("cannot start an already running container")
+    if status != st.CREATED:
+        raise RuntimeFailure(f"cannot start a container in the {status} state")
+    if not container.data.get("has_process"):
+        # runtime-spec: "If the process property is absent ... start MUST generate an error."
+        raise RuntimeFailure("cannot start a container without a process: "
+                             "config.json has no process property")
+    try:
+        fd = os.open(container.fifo_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        raise RuntimeFailure("cannot start a container that has stopped") from None
+    try:
+        os.write(fd, b"0")
+    finally:
+        os.close(fd)
+    os.unlink(container.fifo_path)
+    poststart = hooks.stored(container.data.get("hooks"), "poststart")
+    if poststart:
+        _wait_exec(container.pid)
+        try:
+            hooks.run_hooks("poststart", poststart, container.oci_state(st.RUNNING))
+        except RuntimeFailure:
+            # runtime-spec 1.3: a failing poststart hook is an error and the
+            # container is stopped.
+            _signal(container, SIGKILL)
+            raise
+
+
+def _wait_exec(pid, timeout=10.0):
+    """Until the init has replaced itself with the user process (or died)."""
+    own = os.readlink("/proc/self/exe")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.readlink("/proc/%d/exe" % pid) != own:
+                return
+        except OSError:
+            return
+        time.sleep(0.001)
+
+
+# -- kill -----------------------------------------------------------------------
+
+def kill(root, container_id, signal_number, all_processes=False):
+    """runtime-spec "kill": "Attempting to send a signal to a container that is neither
+    created nor running MUST have no effect on the container and MUST generate an error." """
+    container = Container.load(root, container_id)
+    status = container.status()
+    if status == st.STOPPED:
+        if all_processes:
+            return
+        raise RuntimeFailure("container not running")
+    _signal(container, signal_number)
+
+
+def _signal(container, signal_number):
+    """Signal the init through a pidfd, checked against the recorded start time, so a
+    reused pid can never receive it."""
+    from pyrunc.syscalls import LinuxSyscalls, _check
+
+    lib = LinuxSyscalls().lib
+    pidfd = lib.pyrunc_pidfd_open(container.pid, 0)
+    if pidfd < 0:
+        raise RuntimeFailure("container not running")
+    try:
+        if not container.init_alive():
+            raise RuntimeFailure("container not running")
+        try:
+            _check(lib.pyrunc_pidfd_send_signal(pidfd, signal_number, 0), "kill")
+        except ProcessLookupError:
+            raise RuntimeFailure("container not running") from None
+    finally:
+        os.close(pidfd)
+
+
+def wait_gone(container, timeout):
+    """Wait for the init to exit (a pidfd turns readable then). True if it did."""
+    from pyrunc.syscalls import LinuxSyscalls
+
+    lib = LinuxSyscalls().lib
+    pidfd = lib.pyrunc_pidfd_open(container.pid, 0)
+    if pidfd < 0:
+        return True
+    try:
+        if not container.init_alive():
+            return True
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(ready) or not container.init_alive()
+    finally:
+        os.close(pidfd)
+
+
+# -- delete -------------------------------------------------------------------
+
+def delete(root, container_id, force=False):
+    """runtime-spec "delete": "Deleting a container whose process is still running MUST
+    generate an error"; pyrunc, like runc, also deletes a created container (killing its
+    waiting init) because containerd's shim relies on that."""
+    try:
+        container = Container.load(root, container_id)
+    except RuntimeFailure:
+        if not force:
+            raise
+        _remove_stale(root, container_id)
+        return
+    container.lock()
+    try:
+        _delete_locked(container, force)
+    finally:
+        container.unlock()
+
+
+def _delete_locked(container, force):
+    status = container.status()
+    if status == st.CREATED or container.data.get("creating"):
+        _kill_and_wait(container)
+    elif status in (st.RUNNING, st.PAUSED):
+        if not force:
+            raise RuntimeFailure(
+                f"cannot delete container {container.id} that is not stopped: {status}")
+        _kill_and_wait(container)
+    destroy(container)
+
+
+def _kill_and_wait(container):
+    try:
+        _signal(container, SIGKILL)
+    except RuntimeFailure:
+        return
+    if not wait_gone(container, 10.0):
+        raise RuntimeFailure("container init still running")
+
+
+def destroy(container):
+    """Remove what create made, then run poststop hooks.
+
+    runtime-spec: poststop hooks "MUST be called after the container is deleted but
+    before the delete operation returns"; a failing one "MUST log a warning" and the
+    remaining hooks and lifecycle continue.
+    """
+    poststop = hooks.stored(container.data.get("hooks"), "poststop")
+    state = container.oci_state(st.STOPPED)
+    container.remove()
+    hooks.run_hooks_warn("poststop", poststop, state, log.warning)
+
+
+def _remove_stale(root, container_id):
+    st.validate_id(container_id)
+    Container(root, container_id).remove()

@@ -1,0 +1,347 @@
+"""The container's init: what the forked child does between fork and execve.
+
+`setup()` is one straight sequence over the syscall seam. `create` runs it in the
+forked child with `LinuxSyscalls`; `pyrunc plan` runs the very same function with
+`RecordingSyscalls` and prints what was recorded. The order follows runc's
+standard init, with the runtime-spec hook points marked.
+"""
+
+import os
+
+from pyrunc import capabilities, flags as F, rootfs, signals
+from pyrunc.errors import RuntimeFailure
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Namespaces are joined/made in this order; pid (and user, later) are the
+# parent's job because they take effect for children only.
+_CHILD_NAMESPACES = ("ipc", "uts", "network", "mount", "cgroup", "time")
+
+
+class InitContext:
+    """Everything setup() needs, decided by the parent before fork."""
+
+    __slots__ = ("config", "bundle", "rootfs", "no_pivot", "preserve_fds", "sync",
+                 "fifo_path", "cgroup_binds", "keep_fds", "warn", "run_hook")
+
+    def __init__(self, config, bundle, rootfs_path, sync, fifo_path, warn, run_hook,
+                 no_pivot=False, preserve_fds=0, cgroup_binds=None, keep_fds=()):
+        self.config = config
+        self.bundle = bundle
+        self.rootfs = rootfs_path
+        self.sync = sync
+        self.fifo_path = fifo_path
+        self.warn = warn
+        self.run_hook = run_hook
+        self.no_pivot = no_pivot
+        self.preserve_fds = preserve_fds
+        self.cgroup_binds = cgroup_binds
+        self.keep_fds = keep_fds
+
+
+def setup(sys, ctx):
+    """Turn this process into the container's init, parked before execve.
+
+    Returns (path, argv, env, fifo_fd) for `finish()`.
+    """
+    config = ctx.config
+    process = config.process
+    linux = config.linux
+
+    # Threat (CVE-2024-21626): fds inherited from the caller (a shim's listening
+    # socket, a host directory) must not survive into the container. Closed first,
+    # before anything looks at the container's paths.
+    close_inherited_fds(sys, ctx)
+
+    if process is not None and process.oom_score_adj is not None:
+        # Before becoming non-dumpable: that makes /proc/self files root-owned.
+        sys.write_proc("/proc/self/oom_score_adj", str(process.oom_score_adj))
+
+    # Threat (CVE-2019-5736, CVE-2016-9962): once the container can see this process,
+    # its /proc/PID/exe is the host's Python. Non-dumpable, /proc/PID/{exe,mem,fd} need
+    # CAP_SYS_PTRACE in the host's user namespace. execve of the workload resets it.
+    sys.prctl(F.PR_SET_DUMPABLE, 0)
+
+    enter_namespaces(sys, linux)
+    if linux is not None and _has_new(linux, "network"):
+        bring_up_loopback(sys)
+
+    mount_ns = linux is not None and _has_namespace(linux, "mount")
+    if mount_ns:
+        propagation = rootfs.PROPAGATION_OPTIONS.get(linux.rootfs_propagation or "", 0)
+        rootfs.prepare_root(sys, ctx.rootfs, propagation | F.MS_REC if propagation else 0)
+    # Opened after the rootfs became its own mount, so everything below lands on it.
+    root = rootfs.RootFS(sys, ctx.rootfs)
+    if mount_ns:
+        rootfs.mount_all(root, config.mounts, ctx.bundle, ctx.cgroup_binds)
+        dev_is_bind = any(m.destination.rstrip("/") == "/dev" and
+                          ("bind" in m.options or "rbind" in m.options or m.type == "bind")
+                          for m in config.mounts)
+        rootfs.create_devices(root, linux.devices, dev_is_bind)
+
+    # runtime-spec: prestart and createRuntime hooks "MUST be called after the
+    # runtime environment has been created ... but before the pivot_root"; they
+    # run in the runtime's namespace, so the parent runs them.
+    ctx.sync.hooks_point()
+
+    # runtime-spec: createContainer hooks run "in the container namespace", after
+    # createRuntime and before pivot_root.
+    ctx.run_hook("createContainer", config.hooks.create_container)
+
+    apply_sysctls(sys, linux)
+    if mount_ns:
+        devnull = rootfs.open_verified_devnull(sys)
+        try:
+            rootfs.mask_paths(root, linux.masked_paths, devnull)
+        finally:
+            sys.close(devnull)
+        rootfs.readonly_paths(root, linux.readonly_paths)
+    fifo_fd = open_exec_fifo(sys, ctx.fifo_path)
+    if mount_ns:
+        root.close()
+        if ctx.no_pivot:
+            rootfs.move_root(sys, ctx.rootfs)
+        else:
+            rootfs.pivot(sys, ctx.rootfs)
+        if config.root is not None and config.root.readonly:
+            rootfs.make_root_readonly(sys)
+    else:
+        # Without a mount namespace nothing may be mounted (it would land on the
+        # host); the rootfs is only chrooted into.
+        root.close()
+        sys.chdir(ctx.rootfs)
+        sys.chroot(".")
+        sys.chdir("/")
+
+    set_names(sys, config, linux)
+    if process is None:
+        return None, None, None, fifo_fd
+
+    env = list(process.env)
+    set_rlimits(sys, process.rlimits)
+    change_identity(sys, process, ctx.warn)
+    if process.user.umask is not None:
+        sys.umask(process.user.umask)
+    enter_cwd(sys, process.cwd)
+    if not _env_has(env, "HOME"):
+        env.append("HOME=" + home_of(process.user.uid))
+    path = find_executable(sys, process.args[0], env)
+    if process.no_new_privileges:
+        # runtime-spec: noNewPrivileges "prevents the process from gaining additional privileges".
+        sys.prctl(F.PR_SET_NO_NEW_PRIVS, 1)
+    return path, list(process.args), env, fifo_fd
+
+
+def close_inherited_fds(sys, ctx):
+    """Keep stdio, the --preserve-fds range and the runtime's own channel; close the rest."""
+    keep = set(ctx.keep_fds)
+    keep.update(range(3, 3 + ctx.preserve_fds))
+    sys.close_fds_from(3, keep)
+
+
+def enter_namespaces(sys, linux):
+    """Join namespaces given by path, then make the new ones.
+
+    runtime-spec: "If a namespace type is not specified in the namespaces array, the
+    container MUST inherit the runtime namespace of that type." and "If a path is
+    specified, the runtime MUST ... have the container process join that namespace."
+    """
+    if linux is None:
+        return
+    new = 0
+    for ns in linux.namespaces:
+        if ns.type not in _CHILD_NAMESPACES:
+            continue
+        if ns.path:
+            sys.setns(ns.path, F.NAMESPACE_FLAGS[ns.type])
+        else:
+            new |= F.NAMESPACE_FLAGS[ns.type]
+    if new:
+        sys.unshare(new)
+
+
+def bring_up_loopback(sys):
+    """A new network namespace has a "lo" that is down; runc brings it up, so does pyrunc."""
+    if sys.recording:
+        sys.ops.append(("ioctl", "SIOCSIFFLAGS lo up"))
+        return
+    import _socket
+    import fcntl
+
+    iff_up_loopback_running = 0x1 | 0x8 | 0x40
+    ifreq = b"lo" + bytes(14) + iff_up_loopback_running.to_bytes(2, "little") + bytes(22)
+    s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
+    try:
+        fcntl.ioctl(s.fileno(), 0x8914, ifreq)  # SIOCSIFFLAGS
+    finally:
+        s.close()
+
+
+def apply_sysctls(sys, linux):
+    """Written through the host's procfs, opened before pivot_root: per-namespace sysctls
+    (net.*, kernel.hostname, ipc) follow the writer's namespaces, and a procfs the
+    container image cannot have tampered with is used (CVE-2019-19921 family)."""
+    if linux is None:
+        return
+    for key, value in linux.sysctl.items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        try:
+            sys.write_proc(path, value)
+        except OSError as e:
+            raise RuntimeFailure(f"set sysctl {key}={value}: {e.strerror.lower()}") from None
+
+
+def open_exec_fifo(sys, fifo_path):
+    """Opened read-write so the open does not block; `start` writes one byte into it.
+
+    Opened before pivot_root, while the state directory is still reachable.
+    """
+    if sys.recording:
+        sys.ops.append(("open", f"{fifo_path} (exec FIFO, waited on until start)"))
+        return None
+    return os.open(fifo_path, os.O_RDWR | os.O_CLOEXEC)
+
+
+def set_names(sys, config, linux):
+    uts_private = linux is not None and _has_new_or_path(linux, "uts")
+    if config.hostname:
+        if not uts_private:
+            raise RuntimeFailure("unable to set hostname without a private UTS namespace")
+        sys.sethostname(config.hostname)
+    if config.domainname:
+        if not uts_private:
+            raise RuntimeFailure("unable to set domainname without a private UTS namespace")
+        sys.setdomainname(config.domainname)
+
+
+def set_rlimits(sys, rlimits):
+    """runtime-spec: "the runtime MUST generate an error for any values which cannot be
+    mapped to a relevant kernel interface" — setrlimit failures are errors."""
+    for r in rlimits:
+        try:
+            sys.setrlimit(r.resource, r.soft, r.hard)
+        except (OSError, ValueError) as e:
+            reason = e.strerror.lower() if isinstance(e, OSError) and e.strerror else str(e)
+            raise RuntimeFailure(f"error setting rlimit type {r.resource}: {reason}") from None
+
+
+def change_identity(sys, process, warn):
+    """Bounding set first (needs CAP_SETPCAP), then groups and ids with KEEPCAPS so the
+    permitted set survives the uid change, then the final capability sets."""
+    caps = capabilities.resolve(sys, process.capabilities, warn) if process.capabilities else None
+    if caps is not None:
+        capabilities.drop_bounding(sys, caps.bounding)
+    user = process.user
+    sys.prctl(F.PR_SET_KEEPCAPS, 1)
+    sys.setgroups(user.additional_gids)
+    sys.setresgid(user.gid)
+    sys.setresuid(user.uid)
+    sys.prctl(F.PR_SET_KEEPCAPS, 0)
+    if caps is not None:
+        capabilities.apply_sets(sys, caps, warn)
+
+
+def enter_cwd(sys, cwd):
+    """chdir, then prove the result is inside the container.
+
+    Threat (CVE-2024-21626): a cwd such as /proc/self/fd/N once resolved to a leaked
+    host directory. After pivot_root a cwd outside the root has no path from "/",
+    and getcwd(2) says so ("(unreachable)", which os.getcwd() turns into an error).
+    Done before seccomp, which may forbid getcwd.
+    """
+    try:
+        sys.chdir(cwd)
+    except OSError as e:
+        raise RuntimeFailure(f"chdir to cwd ({cwd!r}) set in config.json failed: "
+                             f"{e.strerror.lower()}") from None
+    if sys.recording:
+        return
+    try:
+        here = os.getcwd()
+    except OSError:
+        here = ""
+    if not here.startswith("/"):
+        raise RuntimeFailure(f"current working directory is outside of container mount "
+                             f"namespace root -- possible container breakout detected")
+
+
+def home_of(uid):
+    """HOME from the container's /etc/passwd (runc does the same when env has none)."""
+    try:
+        with open("/etc/passwd", "rb") as f:
+            for line in f.read().decode("utf-8", "replace").splitlines():
+                fields = line.split(":")
+                if len(fields) >= 6 and fields[2] == str(uid):
+                    return fields[5] or "/"
+    except OSError:
+        pass
+    return "/"
+
+
+def find_executable(sys, name, env):
+    """PATH lookup inside the container, with runc's error texts (engines map them to 127)."""
+    if sys.recording:
+        return name
+    if "/" in name:
+        try:
+            os.stat(name)
+        except OSError as e:
+            raise RuntimeFailure(f'exec: "{name}": stat {name}: {e.strerror.lower()}') from None
+        return name
+    path = DEFAULT_PATH
+    for item in env:
+        if item.startswith("PATH="):
+            path = item[5:]
+    for directory in path.split(":"):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    raise RuntimeFailure(f'exec: "{name}": executable file not found in $PATH')
+
+
+def finish(path, argv, env, fifo_fd, start_hooks):
+    """Wait for `start`, run startContainer hooks, exec the user process."""
+    install_parked_signal_handlers()
+    while True:
+        data = os.read(fifo_fd, 1)
+        if data:
+            break
+    os.close(fifo_fd)
+    # runtime-spec: startContainer hooks "MUST be called before the user-specified
+    # process is executed"; "in the container namespace".
+    start_hooks()
+    signals.reset_for_exec()
+    envd = {}
+    for item in env:
+        k, sep, v = item.partition("=")
+        envd[k] = v if sep else ""
+    os.execve(path, argv, envd)
+
+
+def install_parked_signal_handlers():
+    """While parked, this process is the pid namespace's init, which the kernel shields
+    from signals it has no handler for. A created container must still die from
+    `kill ID TERM` (as runc's init does), so terminating signals get a handler."""
+    import _signal
+
+    def die(signum, frame):
+        os._exit(128 + signum)
+
+    for name in ("HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "TERM"):
+        _signal.signal(signals.SIGNALS[name], die)
+
+
+def _env_has(env, key):
+    prefix = key + "="
+    return any(item.startswith(prefix) for item in env)
+
+
+def _has_namespace(linux, ns_type):
+    return any(ns.type == ns_type for ns in linux.namespaces)
+
+
+def _has_new(linux, ns_type):
+    return any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
+
+
+_has_new_or_path = _has_namespace

@@ -1,0 +1,63 @@
+"""Write the `pyrunc` command: a tiny script run by `python -I -S`.
+
+pip's console-script wrapper starts the interpreter with site-packages processing
+and imports `re`: ~12 ms on every call, more than `state` itself needs. This
+launcher names the interpreter by absolute path (engines call the runtime with an
+empty or foreign PATH), passes `-I -S` (no site, and no PYTHON* variables from the
+caller), puts the directories holding pyrunc and cffi's backend on sys.path, and
+calls main().
+
+    python -m pyrunc.launcher /usr/local/bin/pyrunc [--source DIR]
+"""
+
+import os
+import sys
+
+TEMPLATE = """#!{python} -I -S
+# Written by `python -m pyrunc.launcher`; see pyrunc/launcher.py.
+import sys
+sys.path[:0] = {paths!r}
+from pyrunc.main import main
+main()
+"""
+
+
+def paths_for(source=None):
+    """sys.path entries: the pyrunc package's parent, then where _cffi_backend lives."""
+    import _cffi_backend
+
+    import pyrunc
+
+    pkg_parent = os.path.abspath(source) if source else os.path.dirname(
+        os.path.dirname(os.path.abspath(pyrunc.__file__)))
+    paths = [pkg_parent]
+    backend_dir = os.path.dirname(os.path.abspath(_cffi_backend.__file__))
+    if backend_dir not in paths:
+        paths.append(backend_dir)
+    return paths
+
+
+def write(dest, source=None, python=None):
+    python = python or os.path.realpath(sys.executable)
+    text = TEMPLATE.format(python=python, paths=paths_for(source))
+    tmp = dest + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o755)
+    os.rename(tmp, dest)
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv else 2
+    dest = argv[0]
+    source = None
+    if "--source" in argv:
+        source = argv[argv.index("--source") + 1]
+    write(dest, source)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,156 @@
+"""The `pyrunc` entry point: parse, configure logging, dispatch, report errors.
+
+Each command is a module `pyrunc.commands.<name>` with `run(inv) -> int`,
+imported only when that command runs, so `state` never pays for `create`.
+
+Output contract (cli.md §3, §7; callers.md §1):
+- help and version go to stdout, exit 0;
+- a usage error prints its help text on stdout first, as urfave does;
+- every failure is logged once at error level (json: exactly ONE line in
+  --log, which is what podman and containerd read) and, when the log is not
+  stderr, also printed bare on stderr, where conmon and CRI-O look;
+- exit codes: the command's, 1 for failures, 3 for an unknown command,
+  130 on Ctrl-C.
+
+Shell completion goes through click's own mechanism, keyed on the program
+name: `eval "$(_PYRUNC_COMPLETE=bash_source pyrunc)"` (zsh_source,
+fish_source likewise); see pyrunc.cli.clickapp. Only then is click imported.
+"""
+
+import os
+import sys
+
+
+def main(argv=None, prog=None):
+    """Run pyrunc and exit. `argv` excludes the program name (default: sys.argv[1:])."""
+    sys.exit(execute(argv, prog))
+
+
+def _names(argv, prog):
+    # argv[0] as invoked is what runc names in arity errors; help texts use its basename.
+    if prog is not None:
+        argv0 = prog
+    elif sys.argv and sys.argv[0]:
+        argv0 = sys.argv[0]
+    else:
+        argv0 = "pyrunc"
+    if argv is None:
+        argv = sys.argv[1:]
+    base = argv0.rstrip("/").rsplit("/", 1)[-1] or "pyrunc"
+    return list(argv), base, argv0
+
+
+def execute(argv=None, prog=None):
+    """Run one command line and return the exit status (for tests and embedding)."""
+    argv, prog, argv0 = _names(argv, prog)
+    completion = _completion_request(prog)
+    if completion:
+        try:
+            from pyrunc.cli import clickapp
+        except ImportError as e:
+            # The -I -S launcher may not see site-packages; say so instead of a traceback.
+            _stderr("shell completion needs the click package: %s\n" % e)
+            return 1
+        return clickapp.complete(prog, completion)
+
+    from pyrunc import log
+    from pyrunc.errors import RuntimeFailure, UsageError
+
+    try:
+        try:
+            from pyrunc.cli.parse import parse
+
+            inv = parse(argv, prog, argv0, on_globals=_configure_log)
+            if inv.command == "help":
+                from pyrunc.cli import helptext
+                _stdout(helptext.help_text(prog, inv.help_topic))
+                return 0
+            if inv.command == "version":
+                from pyrunc.cli import helptext
+                _stdout(helptext.version_text())
+                return 0
+            status = _command_module(inv.command).run(inv)
+            return 0 if status is None else status
+        except UsageError as e:
+            if e.help_text:
+                _stdout(e.help_text)
+            _report(log, e.message)
+            return e.exit_code
+        except RuntimeFailure as e:
+            _report(log, e.message)
+            return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our stdout went away (`pyrunc list | head`); nothing
+        # useful can be said any more.
+        return 1
+    except SystemExit:
+        raise
+    except Exception as e:  # a bug: say what, keep the traceback for --debug
+        message = "internal error: %s: %s" % (type(e).__name__, e)
+        _report(log, message)
+        if log.debug_enabled():
+            import traceback
+            _stderr(traceback.format_exc())
+        return 1
+
+
+def _configure_log(g):
+    from pyrunc import log
+    log.configure(g.log, g.log_format, g.debug)
+
+
+def _command_module(name):
+    from pyrunc.errors import RuntimeFailure
+
+    modname = "pyrunc.commands." + name
+    try:
+        __import__(modname)
+    except ModuleNotFoundError as e:
+        # Only the command's own module missing means "not there yet"; a
+        # missing import inside it is a bug and must surface as one.
+        if e.name != modname:
+            raise
+        raise RuntimeFailure('"%s" is not supported by pyrunc yet' % name) from None
+    return sys.modules[modname]
+
+
+def _report(log, message):
+    log.error(message)
+    if not log.is_stderr():
+        _stderr(message + "\n")
+
+
+def _completion_request(prog):
+    # click's variable name for a program: _<PROG>_COMPLETE, upper case, '-'
+    # and '.' as '_'. Only shell completion sets it.
+    key = "_" + prog.replace("-", "_").replace(".", "_").upper() + "_COMPLETE"
+    return os.environ.get(key, "")
+
+
+def _write_all(fd, text):
+    data = text.encode("utf-8", "surrogateescape")
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def _stdout(text):
+    # Commands may have buffered output in sys.stdout; keep the order.
+    try:
+        sys.stdout.flush()
+    except (AttributeError, ValueError, OSError):
+        pass
+    _write_all(1, text)
+
+
+def _stderr(text):
+    try:
+        _write_all(2, text)
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    main(prog="pyrunc")

@@ -1,0 +1,72 @@
+"""What `create` would do to the kernel for a bundle, without doing any of it.
+
+The runtime's own steps are listed here; the init's are recorded by running the
+same `init.setup()` that a real create runs, over `RecordingSyscalls`.
+"""
+
+from pyrunc import container, flags as F, init
+from pyrunc.syscalls import RecordingSyscalls
+
+
+class _PlanSync:
+    """Stands in for the parent <-> init channel: records the hook points."""
+
+    __slots__ = ("sys", "config")
+
+    def __init__(self, sys, config):
+        self.sys = sys
+        self.config = config
+
+    def hooks_point(self):
+        h = self.config.hooks
+        for kind, hooks in (("prestart", h.prestart), ("createRuntime", h.create_runtime)):
+            for hook in hooks:
+                self.sys.ops.append(("hook", f"{kind} {hook.path} (run by the runtime, host namespaces)"))
+        self.sys.ops.append(("sync", "init waits for the runtime's hooks"))
+
+    def warn(self, message):
+        self.sys.ops.append(("warning", message))
+
+
+def build(bundle):
+    """[(actor, op, text)] for the bundle's create."""
+    bundle, config, rootfs = container.load_bundle(bundle)
+    steps = []
+    pid_ns = None
+    if config.linux is not None:
+        pid_ns = next((ns for ns in config.linux.namespaces if ns.type == "pid"), None)
+    if pid_ns is not None:
+        if pid_ns.path:
+            steps.append(("runtime", "setns", f"CLONE_NEWPID {pid_ns.path} (for the init)"))
+        else:
+            steps.append(("runtime", "unshare", "CLONE_NEWPID (the init becomes pid 1)"))
+    steps.append(("runtime", "fork", "init"))
+    sys = RecordingSyscalls()
+
+    def run_hook(kind, hooks):
+        for hook in hooks:
+            sys.ops.append(("hook", f"{kind} {hook.path} (run by the init)"))
+
+    ctx = init.InitContext(config, bundle, rootfs, _PlanSync(sys, config), "<state>/exec.fifo",
+                           lambda message: sys.ops.append(("warning", message)), run_hook,
+                           cgroup_binds=container._cgroup_binds(config))
+    init.setup(sys, ctx)
+    steps.extend(("init", op, text) for op, text in sys.ops)
+    steps.append(("init", "wait", "exec FIFO (until `start`)"))
+    for hook in config.hooks.start_container:
+        steps.append(("init", "hook", f"startContainer {hook.path}"))
+    if config.process is not None:
+        steps.append(("init", "execve", " ".join(config.process.args)))
+    return steps
+
+
+def render(steps):
+    width = max(len(op) for _, op, _ in steps)
+    lines = []
+    actor = None
+    for number, (who, op, text) in enumerate(steps, 1):
+        if who != actor:
+            lines.append(f"# {who}")
+            actor = who
+        lines.append(f"{number:3d}  {op.ljust(width)}  {text}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,214 @@
+"""Container state on disk: ROOT/ID/state.json, the exec FIFO, locking, status.
+
+Layout of one container directory (mode 0700, under a 0700 root):
+
+    ROOT/ID/state.json   what create recorded (written to a temp file, then renamed)
+    ROOT/ID/exec.fifo    exists from create until start; the init waits on it
+
+The directory is created with mkdir(2), which is atomic: of two racing creates of
+one ID exactly one succeeds. Commands that change a container hold flock(2) on
+its directory.
+"""
+
+import fcntl
+import os
+import time
+
+from pyrunc import jsonio
+from pyrunc.errors import RuntimeFailure
+
+STATE_FILE = "state.json"
+EXEC_FIFO = "exec.fifo"
+
+CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
+
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-")
+
+
+def validate_id(container_id):
+    """runc's rule: non-empty, only [A-Za-z0-9_+.-], and not "." or ".."."""
+    if container_id == "":
+        raise RuntimeFailure("container id cannot be empty")
+    if not _ID_CHARS.issuperset(container_id) or container_id in (".", ".."):
+        raise RuntimeFailure("invalid container ID format")
+
+
+def rfc3339_nano(ns):
+    """UTC RFC 3339 with nanoseconds, trailing zeros trimmed (Go's time.RFC3339Nano)."""
+    secs, frac = divmod(ns, 1_000_000_000)
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
+    if frac:
+        base += ("." + "%09d" % frac).rstrip("0")
+    return base + "Z"
+
+
+def process_start_time(pid):
+    """Field 22 of /proc/PID/stat (clock ticks since boot), or None if there is no such
+    process or it is a zombie. Comparing it with the value recorded at create tells a
+    live init from a dead one whose pid was reused."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # comm may contain spaces and parentheses: split after the last ')'.
+    fields = data[data.rfind(b")") + 2:].split()
+    if fields[0] in (b"Z", b"X"):
+        return None
+    return int(fields[19])
+
+
+class Container:
+    """One container's directory and recorded state."""
+
+    __slots__ = ("root", "id", "dir", "data", "_lock_fd")
+
+    def __init__(self, root, container_id, data=None):
+        self.root = root
+        self.id = container_id
+        self.dir = os.path.join(root, container_id)
+        self.data = data
+        self._lock_fd = None
+
+    # -- loading and saving -------------------------------------------------
+    @classmethod
+    def load(cls, root, container_id):
+        validate_id(container_id)
+        c = cls(root, container_id)
+        try:
+            c.data = jsonio.load_file(os.path.join(c.dir, STATE_FILE))
+        except (FileNotFoundError, NotADirectoryError):
+            raise RuntimeFailure("container does not exist") from None
+        except ValueError as e:
+            raise RuntimeFailure(f"container {container_id}: state file is corrupt: {e}") from None
+        return c
+
+    @classmethod
+    def claim(cls, root, container_id):
+        """Create the container's directory; fails if the ID is taken (atomic)."""
+        validate_id(container_id)
+        make_root(root)
+        c = cls(root, container_id)
+        try:
+            os.mkdir(c.dir, 0o700)
+        except FileExistsError:
+            raise RuntimeFailure("container with given ID already exists") from None
+        return c
+
+    def save(self):
+        tmp = os.path.join(self.dir, "." + STATE_FILE)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, jsonio.dumps(self.data).encode())
+        finally:
+            os.close(fd)
+        os.rename(tmp, os.path.join(self.dir, STATE_FILE))
+
+    def remove(self):
+        """Remove the directory and everything in it (flat: pyrunc puts no subdirectories here)."""
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            try:
+                os.unlink(os.path.join(self.dir, name))
+            except FileNotFoundError:
+                pass
+        try:
+            os.rmdir(self.dir)
+        except FileNotFoundError:
+            pass
+
+    def lock(self):
+        """Exclusive flock on the container directory, held until the process exits or unlock()."""
+        fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._lock_fd = fd
+
+    def unlock(self):
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- status -------------------------------------------------------------
+    @property
+    def pid(self):
+        return self.data.get("pid", 0)
+
+    @property
+    def fifo_path(self):
+        return os.path.join(self.dir, EXEC_FIFO)
+
+    def init_alive(self):
+        pid = self.pid
+        if pid <= 0:
+            return False
+        return process_start_time(pid) == self.data.get("init_start_time")
+
+    def status(self):
+        """runtime-spec: "stopped: the container process has exited"; "created": create
+        finished and the user program has not been started; otherwise running."""
+        if not self.init_alive():
+            return STOPPED
+        if os.path.exists(self.fifo_path):
+            return CREATED
+        if self._frozen():
+            return PAUSED
+        return RUNNING
+
+    def _frozen(self):
+        freezer = self.data.get("freezer_state_file")
+        if not freezer:
+            return False
+        try:
+            with open(freezer) as f:
+                return f.read().strip() in ("FROZEN", "1")
+        except OSError:
+            return False
+
+    def oci_state(self, status=None, owner=""):
+        """The runtime-spec state object, keys in runc's order; pid 0 once stopped."""
+        status = status or self.status()
+        d = self.data
+        out = {
+            "ociVersion": d.get("ociVersion", ""),
+            "id": self.id,
+            "pid": 0 if status == STOPPED else d.get("pid", 0),
+            "status": status,
+            "bundle": d.get("bundle", ""),
+            "rootfs": d.get("rootfs", ""),
+            "created": d.get("created", ""),
+        }
+        if d.get("annotations"):
+            out["annotations"] = d["annotations"]
+        out["owner"] = owner
+        return out
+
+
+def make_root(root):
+    try:
+        os.makedirs(root, 0o700, exist_ok=True)
+    except OSError as e:
+        raise RuntimeFailure(f"cannot create state directory {root}: {e.strerror.lower()}") from None
+
+
+def list_ids(root):
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if os.path.isdir(os.path.join(root, n)))
+
+
+def write_pid_file(path, pid):
+    """Engines read this with a strict atoi: digits, no newline. Temp file + rename so a
+    reader never sees a partial file."""
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, "." + name)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        os.write(fd, str(pid).encode())
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)

@@ -1,0 +1,88 @@
+"""The parent <-> init setup protocol.
+
+`create` forks the container's init (no re-exec: the init is a copy of the
+runtime). The two talk over one SOCK_SEQPACKET socketpair; each message is one
+packet: a one-byte tag, then an optional UTF-8 payload.
+
+    parent (pyrunc create)                     init (child, becomes pid 1)
+    ----------------------                     ---------------------------
+                                               join/make namespaces, mounts, /dev
+                          <-- HOOKS ---------  "run prestart + createRuntime now"
+    run prestart, createRuntime hooks
+    (state: creating, pid = init)
+                          --- HOOKS_DONE --->
+                                               createContainer hooks, pivot_root,
+                                               masked/readonly paths, identity,
+                                               capabilities, cwd, fds
+                          <-- READY ---------  parked on the exec FIFO
+    write state.json, --pid-file; exit 0
+                                   ...
+    `start` writes the FIFO  --------------->  startContainer hooks, execve
+
+HOOKS_DONE carries the state JSON (with the init's host pid) for the hooks the init
+runs itself (createContainer, startContainer). At any point the init may send WARN
+(logged by the parent), or ERROR with a message for the user and exit;
+the parent then reports it and removes everything. If the parent dies, the
+init reads EOF and exits (it also has PR_SET_PDEATHSIG until READY).
+"""
+
+import _socket
+
+HOOKS = b"H"        # init -> parent: mounts done, run prestart/createRuntime hooks
+HOOKS_DONE = b"D"   # parent -> init: hooks succeeded, continue
+READY = b"R"        # init -> parent: setup finished, waiting for start
+ERROR = b"E"        # init -> parent: payload = message for the user; init exits
+WARN = b"W"         # init -> parent: payload = a warning for the log; setup goes on
+
+_NAMES = {HOOKS: "HOOKS", HOOKS_DONE: "HOOKS_DONE", READY: "READY", ERROR: "ERROR", WARN: "WARN"}
+_MAX = 65536
+
+
+class ProtocolError(Exception):
+    """The peer vanished or sent something out of order."""
+
+
+class Channel:
+    """One end of the socketpair."""
+
+    __slots__ = ("sock",)
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    @classmethod
+    def pair(cls):
+        a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
+        return cls(a), cls(b)
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def send(self, tag, payload=""):
+        try:
+            self.sock.send(tag + payload.encode("utf-8", "replace")[: _MAX - 1])
+        except OSError as e:
+            raise ProtocolError(f"peer gone while sending {_NAMES[tag]}: {e.strerror}") from None
+
+    def recv(self):
+        """(tag, payload); (None, "") on EOF."""
+        try:
+            data = self.sock.recv(_MAX)
+        except OSError as e:
+            raise ProtocolError(f"receive failed: {e.strerror}") from None
+        if not data:
+            return None, ""
+        return data[:1], data[1:].decode("utf-8", "replace")
+
+    def expect(self, tag):
+        got, payload = self.recv()
+        if got == tag:
+            return payload
+        if got == ERROR:
+            raise ProtocolError(payload)
+        if got is None:
+            raise ProtocolError(f"peer exited before {_NAMES[tag]}")
+        raise ProtocolError(f"expected {_NAMES[tag]}, got {_NAMES.get(got, got)}")
+
+    def close(self):
+        self.sock.close()
