@@ -13,8 +13,8 @@ calls main().
 import os
 import sys
 
-TEMPLATE = """#!{python} -I -S
-# Written by `python -m pyrunc.launcher`; see pyrunc/launcher.py.
+TEMPLATE = """#!{python} -IS
+# Written by `python -m pyrunc.launcher`; see pyrunc/launcher.py. (-IS: a shebang passes one argument.)
 import sys
 sys.path[:0] = {paths!r}
 from pyrunc.main import main
