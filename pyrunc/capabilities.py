@@ -18,11 +18,12 @@ class ResolvedCaps:
 
 
 def resolve(sys, caps, warn):
+    """Masks for each set; no capabilities object at all means no capabilities (as runc)."""
     available = sys.bounding_set()
     out = ResolvedCaps()
     skipped = []
     for set_name in ResolvedCaps.__slots__:
-        names = getattr(caps, set_name)
+        names = getattr(caps, set_name) if caps is not None else []
         mask = 0
         for name in names or ():
             bit = 1 << CAPABILITIES[name]

@@ -87,6 +87,7 @@ def create(root, container_id, opts, detached=True):
         container.save()
         _drive_setup(channel, container, config)
         del container.data["creating"]
+        container.data["mnt_ns"] = _ns_id(pid, "mnt")
         container.save()
         if opts.pid_file:
             st.write_pid_file(opts.pid_file, pid)
@@ -100,6 +101,13 @@ def create(root, container_id, opts, detached=True):
             raise RuntimeFailure(f"create: {e.filename or ''}: {(e.strerror or str(e)).lower()}") from None
         raise
     return container, pid
+
+
+def _ns_id(pid, name):
+    try:
+        return os.readlink("/proc/%d/ns/%s" % (pid, name))
+    except OSError:
+        return ""
 
 
 def check_preserved_fds(count):
@@ -172,15 +180,14 @@ class _ChildSync:
 
     __slots__ = ("channel", "state")
 
-    def __init__(self, channel):
+    def __init__(self, channel, state):
         self.channel = channel
-        self.state = None
+        self.state = state
 
     def hooks_point(self):
         self.channel.send(sync.HOOKS)
-        from pyrunc import jsonio
-
-        self.state = jsonio.loads(self.channel.expect(sync.HOOKS_DONE))
+        # Inside its pid namespace the init is pid 1; hooks need the host's pid.
+        self.state["pid"] = int(self.channel.expect(sync.HOOKS_DONE))
 
     def warn(self, message):
         self.channel.send(sync.WARN, message)
@@ -188,7 +195,10 @@ class _ChildSync:
 
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds):
     """The forked init. Never returns: it execs the user process or exits."""
-    child_sync = _ChildSync(channel)
+    # runtime-spec: hooks get the state; these are the fields it defines.
+    child_sync = _ChildSync(channel, {
+        "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
+        "pid": 0, "bundle": bundle, "annotations": config.annotations})
     try:
         from pyrunc import flags as F
 
@@ -245,9 +255,7 @@ def _drive_setup(channel, container, config):
         # "before the pivot_root"; createRuntime hooks right after, same namespace.
         hooks.run_hooks("prestart", config.hooks.prestart, state)
         hooks.run_hooks("createRuntime", config.hooks.create_runtime, state)
-        from pyrunc import jsonio
-
-        channel.send(sync.HOOKS_DONE, jsonio.dumps(container.oci_state(st.CREATED)))
+        channel.send(sync.HOOKS_DONE, str(container.pid))
         _expect(channel, sync.READY)
     finally:
         channel.close()
@@ -349,9 +357,34 @@ def kill(root, container_id, signal_number, all_processes=False):
     status = container.status()
     if status == st.STOPPED:
         if all_processes:
+            _signal_others(container, signal_number)
             return
         raise RuntimeFailure("container not running")
+    if all_processes:
+        _signal_others(container, signal_number)
     _signal(container, signal_number)
+
+
+def _signal_others(container, signal_number):
+    """Every process of a container that shares the host's pid namespace.
+
+    With its own pid namespace, killing pid 1 ends all of them; without one, they
+    are the processes in the init's mount namespace (cgroups, later, say it too).
+    """
+    if container.data.get("own_pid_ns"):
+        return
+    mnt_ns = container.data.get("mnt_ns")
+    if not mnt_ns or mnt_ns == _ns_id(os.getpid(), "mnt"):
+        return
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        if _ns_id(int(entry), "mnt") == mnt_ns:
+            try:
+                os.kill(int(entry), signal_number)
+            except ProcessLookupError:
+                pass
 
 
 def _signal(container, signal_number):
@@ -424,6 +457,7 @@ def _delete_locked(container, force):
 
 
 def _kill_and_wait(container):
+    _signal_others(container, SIGKILL)
     try:
         _signal(container, SIGKILL)
     except RuntimeFailure:

@@ -96,6 +96,9 @@ def setup(sys, ctx):
         finally:
             sys.close(devnull)
         rootfs.readonly_paths(root, linux.readonly_paths)
+        if process is not None:
+            # runc makes a missing cwd (before the root turns read-only); so does pyrunc.
+            sys.close(root.resolve(process.cwd, "dir"))
     fifo_fd = open_exec_fifo(sys, ctx.fifo_path)
     if mount_ns:
         root.close()
@@ -228,17 +231,15 @@ def set_rlimits(sys, rlimits):
 def change_identity(sys, process, warn):
     """Bounding set first (needs CAP_SETPCAP), then groups and ids with KEEPCAPS so the
     permitted set survives the uid change, then the final capability sets."""
-    caps = capabilities.resolve(sys, process.capabilities, warn) if process.capabilities else None
-    if caps is not None:
-        capabilities.drop_bounding(sys, caps.bounding)
+    caps = capabilities.resolve(sys, process.capabilities, warn)
+    capabilities.drop_bounding(sys, caps.bounding)
     user = process.user
     sys.prctl(F.PR_SET_KEEPCAPS, 1)
     sys.setgroups(user.additional_gids)
     sys.setresgid(user.gid)
     sys.setresuid(user.uid)
     sys.prctl(F.PR_SET_KEEPCAPS, 0)
-    if caps is not None:
-        capabilities.apply_sets(sys, caps, warn)
+    capabilities.apply_sets(sys, caps, warn)
 
 
 def enter_cwd(sys, cwd):

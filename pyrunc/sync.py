@@ -19,7 +19,7 @@ packet: a one-byte tag, then an optional UTF-8 payload.
                                    ...
     `start` writes the FIFO  --------------->  startContainer hooks, execve
 
-HOOKS_DONE carries the state JSON (with the init's host pid) for the hooks the init
+HOOKS_DONE carries the init's host pid, for the state given to the hooks the init
 runs itself (createContainer, startContainer). At any point the init may send WARN
 (logged by the parent), or ERROR with a message for the user and exit;
 the parent then reports it and removes everything. If the parent dies, the
