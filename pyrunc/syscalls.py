@@ -68,6 +68,7 @@ class LinuxSyscalls:
 
     def __init__(self):
         self.lib = _load_native()
+        self._bounding = None
 
     # -- namespaces ---------------------------------------------------------
     def unshare(self, clone_flags):
@@ -221,7 +222,10 @@ class LinuxSyscalls:
         os.umask(mask)
 
     def bounding_set(self):
-        """The runtime's bounding set as a mask (PR_CAPBSET_READ; no /proc needed)."""
+        """The runtime's bounding set as a mask (PR_CAPBSET_READ; no /proc needed).
+        Read once: it only shrinks, and only through drop_bounding below."""
+        if self._bounding is not None:
+            return self._bounding
         lib = self.lib
         mask = 0
         for n in range(64):
@@ -230,10 +234,13 @@ class LinuxSyscalls:
                     break
                 continue
             mask |= 1 << n
+        self._bounding = mask
         return mask
 
     def drop_bounding(self, cap):
         _check(self.lib.prctl(self.lib.PR_CAPBSET_DROP, cap, 0, 0, 0), "drop capability %d" % cap)
+        if self._bounding is not None:
+            self._bounding &= ~(1 << cap)
 
     def capset(self, effective, permitted, inheritable):
         m = 0xFFFFFFFF
