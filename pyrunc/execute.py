@@ -1,0 +1,279 @@
+"""`exec`: run another process inside an existing container.
+
+The runtime joins the container's namespaces and forks the new process there;
+the child finishes like the init does (identity, capabilities, cwd, fds) and
+execs. A close-on-exec pipe reports a setup failure: no data on it means the
+execve succeeded.
+
+    runtime                                   child
+    -------                                   -----
+    non-dumpable; open /proc/INIT/ns/*
+    setns(pid) (affects children only)
+    fork ------------------------------------> setns(ipc, uts, net, cgroup, mnt)
+                                              rlimits, identity, cwd, fds
+    read error pipe  <-- message, or EOF ---- execve
+    --pid-file; wait (foreground) or exit (--detach)
+"""
+
+import os
+
+from pyrunc import flags as F, init, signals, state as st
+from pyrunc.errors import ConfigError, RuntimeFailure
+from pyrunc.state import Container
+
+# Joined in this order; mnt last (it changes root and cwd), user first (later).
+_JOIN_ORDER = ("ipc", "uts", "net", "cgroup", "time", "mnt")
+_NS_FLAGS = {
+    "ipc": F.CLONE_NEWIPC, "uts": F.CLONE_NEWUTS, "net": F.CLONE_NEWNET,
+    "cgroup": F.CLONE_NEWCGROUP, "time": F.CLONE_NEWTIME, "mnt": F.CLONE_NEWNS,
+    "pid": F.CLONE_NEWPID,
+}
+EXEC_FAILED = 255  # runc's exit status when exec itself fails
+
+
+def _fail(message):
+    return RuntimeFailure(message, EXEC_FAILED)
+
+
+def build_process(container, flags, args):
+    """The process to run: --process FILE, or the container's own process with the
+    command line's overrides (runc's rules)."""
+    from pyrunc import jsonio
+    from pyrunc.spec.model import parse_process
+
+    warnings = []
+    if flags.get("process"):
+        try:
+            raw = jsonio.load_file(flags["process"])
+        except (OSError, ValueError) as e:
+            raise _fail(f"unable to load process file {flags['process']}: {e}") from None
+        try:
+            return parse_process(raw, "process", warnings), warnings
+        except ConfigError as e:
+            raise _fail(str(e)) from None
+    if not args:
+        raise _fail("exec: no command given (and no --process file)")
+    raw = dict(container.data.get("process") or {"cwd": "/", "user": {"uid": 0, "gid": 0}})
+    raw["args"] = list(args)
+    raw["terminal"] = bool(flags.get("tty"))
+    if flags.get("cwd"):
+        raw["cwd"] = flags["cwd"]
+    env = list(raw.get("env") or [])
+    for item in flags.get("env") or ():
+        key = item.split("=", 1)[0] + "="
+        env = [e for e in env if not e.startswith(key)] + [item]
+    raw["env"] = env
+    user = dict(raw.get("user") or {})
+    if flags.get("user"):
+        # UID[:GID], numbers or names from the container's /etc/passwd and /etc/group;
+        # a bare numeric uid runs with gid 0, a bare name with its primary group.
+        uid_text, _, gid_text = flags["user"].partition(":")
+        user["uid"] = _id(uid_text, container, "passwd")
+        if gid_text:
+            user["gid"] = _id(gid_text, container, "group")
+        elif uid_text.isdigit():
+            user["gid"] = 0
+        else:
+            user["gid"] = _primary_gid(uid_text, container)
+    if flags.get("additional_gids"):
+        user["additionalGids"] = list(flags["additional_gids"])
+    raw["user"] = user
+    if flags.get("cap"):
+        caps = {k: list(v or []) for k, v in (raw.get("capabilities") or {}).items()}
+        for cap in flags["cap"]:
+            for set_name in ("bounding", "effective", "permitted"):
+                caps.setdefault(set_name, [])
+                if cap not in caps[set_name]:
+                    caps[set_name].append(cap)
+        raw["capabilities"] = caps
+    if flags.get("no_new_privs"):
+        raw["noNewPrivileges"] = True
+    try:
+        return parse_process(raw, "process", warnings), warnings
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+
+
+def _id(text, container, db):
+    if text.isdigit():
+        return int(text)
+    for fields in _db_entries(container, db):
+        if fields[0] == text:
+            return int(fields[2])
+    raise _fail(f"unable to find {'user' if db == 'passwd' else 'group'} {text}")
+
+
+def _primary_gid(name, container):
+    for fields in _db_entries(container, "passwd"):
+        if fields[0] == name and len(fields) > 3:
+            return int(fields[3])
+    return 0
+
+
+def _db_entries(container, db):
+    """/etc/passwd or /etc/group of the container, read through /proc/INIT/root so
+    the lookup sees the container's root (never a path joined to the rootfs)."""
+    try:
+        with open("/proc/%d/root/etc/%s" % (container.pid, db), "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def run(root, container_id, flags, args):
+    container = Container.load(root, container_id)
+    status = container.status()
+    if status == st.STOPPED:
+        raise _fail("cannot exec in a stopped container")
+    if status == st.PAUSED and not flags.get("ignore_paused"):
+        raise _fail("cannot exec in a paused container (use --ignore-paused to override)")
+    process, warnings = build_process(container, flags, args)
+    from pyrunc import log
+
+    for warning in warnings:
+        log.warning(warning)
+    if process.terminal or flags.get("console_socket"):
+        raise _fail("exec: terminals are not supported by pyrunc yet")
+    preserve = flags.get("preserve_fds", 0)
+    from pyrunc.container import check_preserved_fds
+
+    check_preserved_fds(preserve)
+    pid = _spawn(container, process, preserve)
+    if flags.get("pid_file"):
+        st.write_pid_file(flags["pid_file"], pid)
+    if flags.get("detach"):
+        return 0
+    return _wait(pid)
+
+
+def _namespaces_to_join(init_pid):
+    """{name: fd} for each namespace of the init that differs from the runtime's own."""
+    fds = {}
+    for name in _JOIN_ORDER + ("pid",):
+        try:
+            theirs = os.readlink("/proc/%d/ns/%s" % (init_pid, name))
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise _fail(f"cannot join the container's {name} namespace: {e.strerror.lower()}") from None
+        if theirs != os.readlink("/proc/self/ns/" + name):
+            fds[name] = os.open("/proc/%d/ns/%s" % (init_pid, name), os.O_RDONLY | os.O_CLOEXEC)
+    return fds
+
+
+def _spawn(container, process, preserve):
+    from pyrunc.syscalls import LinuxSyscalls
+
+    sys = LinuxSyscalls()
+    # Threat (CVE-2016-9962, CVE-2019-5736): the child will be visible inside the
+    # container before it execs; non-dumpable, its /proc/PID/{exe,mem,fd} are out of
+    # the container's reach. Set here so the fork inherits it.
+    sys.prctl(F.PR_SET_DUMPABLE, 0)
+    fds = _namespaces_to_join(container.pid)
+    if not container.init_alive():
+        raise _fail("cannot exec in a stopped container")
+    err_r, err_w = os.pipe2(os.O_CLOEXEC)
+    pid_ns = fds.pop("pid", None)
+    if pid_ns is not None:
+        _check(sys.lib.setns(pid_ns, F.CLONE_NEWPID), "setns pid")
+        os.close(pid_ns)
+    pid = os.fork()
+    if pid == 0:
+        os.close(err_r)
+        _child(sys, process, fds, err_w, preserve)
+    os.close(err_w)
+    for fd in fds.values():
+        os.close(fd)
+    message = b""
+    while True:
+        chunk = os.read(err_r, 65536)
+        if not chunk:
+            break
+        message += chunk
+    os.close(err_r)
+    if message:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        raise _fail("exec failed: " + message.decode("utf-8", "replace"))
+    return pid
+
+
+def _check(rc, what):
+    if rc < 0:
+        from pyrunc.syscalls import _ffi
+
+        raise OSError(_ffi.errno, os.strerror(_ffi.errno), what)
+
+
+def _warn(message):
+    # Data on the error pipe means failure, so the child logs warnings itself.
+    from pyrunc import log
+
+    log.warning(message)
+
+
+def _child(sys, process, ns_fds, err_w, preserve):
+    """Never returns: execs the process or reports why not and exits."""
+    try:
+        for name in _JOIN_ORDER:
+            fd = ns_fds.get(name)
+            if fd is not None:
+                _check(sys.lib.setns(fd, _NS_FLAGS[name]), "setns " + name)
+                os.close(fd)
+        # Threat (CVE-2024-21626): nothing of the caller's but stdio and --preserve-fds.
+        sys.close_fds_from(3, {err_w, *range(3, 3 + preserve)})
+        init.set_rlimits(sys, process.rlimits)
+        init.change_identity(sys, process, _warn)
+        if process.user.umask is not None:
+            sys.umask(process.user.umask)
+        init.enter_cwd(sys, process.cwd)
+        env = list(process.env)
+        if not any(e.startswith("HOME=") for e in env):
+            env.append("HOME=" + init.home_of(process.user.uid))
+        path = init.find_executable(sys, process.args[0], env)
+        if process.no_new_privileges:
+            sys.prctl(F.PR_SET_NO_NEW_PRIVS, 1)
+        signals.reset_for_exec()
+        envd = {}
+        for item in env:
+            k, sep, v = item.partition("=")
+            envd[k] = v if sep else ""
+        os.execve(path, list(process.args), envd)
+    except RuntimeFailure as e:
+        _report(err_w, e.message)
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        _report(err_w, f"{where}{(e.strerror or str(e)).lower()}")
+    except BaseException as e:  # noqa: BLE001 - the child must always report and exit
+        _report(err_w, f"{type(e).__name__}: {e}")
+    os._exit(EXEC_FAILED)
+
+
+def _report(fd, message):
+    try:
+        os.write(fd, message.encode("utf-8", "replace"))
+    except OSError:
+        pass
+
+
+def _wait(pid):
+    """Forward signals to the process and return its status as a shell would."""
+    import _signal
+
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28):
+        _signal.signal(signum, forward)
+    while True:
+        wpid, status = os.waitpid(pid, 0)
+        if wpid == pid:
+            if os.WIFSIGNALED(status):
+                return 128 + os.WTERMSIG(status)
+            return os.WEXITSTATUS(status)
