@@ -133,3 +133,8 @@ int pyrunc_setrlimit(int resource, uint64_t soft, uint64_t hard)
     struct rlimit rl = { soft, hard };
     return setrlimit(resource, &rl);
 }
+
+int pyrunc_pty_peer(int master, int flags)
+{
+    return ioctl(master, TIOCGPTPEER, flags);
+}

@@ -43,33 +43,49 @@ def load_bundle(bundle):
     return bundle, config, rootfs
 
 
-def check_terminal(config, opts, detached):
-    """runc's terminal sanity rules, with its texts; pty support comes later."""
-    terminal = config.process is not None and config.process.terminal
-    if opts.console_socket and not terminal:
+def check_terminal(terminal, console_socket, detached):
+    """runc's terminal sanity rules, with its texts."""
+    if console_socket and not terminal:
         raise RuntimeFailure("cannot use console socket if runc will not detach or allocate tty")
-    if terminal:
-        if detached and not opts.console_socket:
-            raise RuntimeFailure(
-                "cannot allocate tty if runc will detach without setting console socket")
-        raise RuntimeFailure("process.terminal: terminals are not supported by pyrunc yet; "
-                             "set terminal to false")
+    if terminal and detached and not console_socket:
+        raise RuntimeFailure(
+            "cannot allocate tty if runc will detach without setting console socket")
+
+
+def open_console(terminal, console_socket):
+    """(socket the init sends the pty master on, our end or None). Without a console
+    socket a foreground runtime receives the master itself over a socketpair."""
+    if not terminal:
+        return None, None
+    from pyrunc import terminal as term
+
+    if console_socket:
+        return term.connect_console_socket(console_socket), None
+    ours, theirs = term.console_socketpair()
+    return theirs, ours
 
 
 def create(root, container_id, opts, detached=True):
     """runtime-spec "create": "This operation MUST generate an error if it is not
     provided a path to the bundle and the container ID to associate with the
     container. If the ID provided is not unique ... MUST generate an error and a new
-    container MUST NOT be created." Returns (Container, init pid)."""
+    container MUST NOT be created."
+
+    Returns (Container, init pid, console): console is the socket on which a
+    foreground runtime receives the terminal's master, else None.
+    """
     st.validate_id(container_id)
     bundle, config, rootfs = load_bundle(opts.bundle)
-    check_terminal(config, opts, detached)
+    terminal = config.process is not None and config.process.terminal
+    check_terminal(terminal, opts.console_socket, detached)
     check_preserved_fds(opts.preserve_fds)
     container = Container.claim(root, container_id)
     pid = 0
+    console = ours = None
     try:
+        console, ours = open_console(terminal, opts.console_socket)
         os.mkfifo(container.fifo_path, 0o622)
-        pid, channel = fork_init(config, bundle, rootfs, container, opts)
+        pid, channel = fork_init(config, bundle, rootfs, container, opts, console)
         container.data = {
             "ociVersion": config.oci_version,
             "id": container_id,
@@ -81,6 +97,8 @@ def create(root, container_id, opts, detached=True):
             "annotations": config.annotations,
             "creating": True,
             "has_process": config.process is not None,
+            # `exec` starts from the container's process as captured at create.
+            "process": config.raw.get("process"),
             "own_pid_ns": _new_namespace(config, "pid"),
             "hooks": config.raw.get("hooks") or {},
         }
@@ -94,13 +112,18 @@ def create(root, container_id, opts, detached=True):
     except BaseException as e:
         if pid:
             _kill_and_reap(pid)
+        if ours is not None:
+            ours.close()
         container.remove()
         if isinstance(e, sync.ProtocolError):
             raise RuntimeFailure(str(e)) from None
         if isinstance(e, OSError):
             raise RuntimeFailure(f"create: {e.filename or ''}: {(e.strerror or str(e)).lower()}") from None
         raise
-    return container, pid
+    finally:
+        if console is not None:
+            console.close()
+    return container, pid, ours
 
 
 def _ns_id(pid, name):
@@ -125,7 +148,7 @@ def _new_namespace(config, ns_type):
     return linux is not None and any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
 
 
-def fork_init(config, bundle, rootfs, container, opts):
+def fork_init(config, bundle, rootfs, container, opts, console=None):
     """Fork the init, in a new (or joined) pid namespace when the config asks.
 
     unshare(CLONE_NEWPID) affects only children, so the runtime does it and forks
@@ -151,7 +174,8 @@ def fork_init(config, bundle, rootfs, container, opts):
     pid = os.fork()
     if pid == 0:
         parent_end.close()
-        _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds)
+        _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
+               console)
     child_end.close()
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
@@ -193,7 +217,7 @@ class _ChildSync:
         self.channel.send(sync.WARN, message)
 
 
-def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds):
+def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console):
     """The forked init. Never returns: it execs the user process or exits."""
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
@@ -212,7 +236,8 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
         ctx = init.InitContext(
             config, bundle, rootfs, child_sync, container.fifo_path, child_sync.warn, run_hook,
             no_pivot=opts.no_pivot, preserve_fds=opts.preserve_fds, cgroup_binds=cgroup_binds,
-            keep_fds=(channel.fileno(),))
+            keep_fds=(channel.fileno(),) + ((console.fileno(),) if console else ()),
+            console_fd=console.fileno() if console else None)
         path, argv, env, fifo_fd = init.setup(sys, ctx)
         sys.prctl(F.PR_SET_PDEATHSIG, 0)
         channel.send(sync.READY)

@@ -133,16 +133,38 @@ def run(root, container_id, flags, args):
 
     for warning in warnings:
         log.warning(warning)
-    if process.terminal or flags.get("console_socket"):
-        raise _fail("exec: terminals are not supported by pyrunc yet")
-    preserve = flags.get("preserve_fds", 0)
-    from pyrunc.container import check_preserved_fds
+    from pyrunc.container import check_preserved_fds, check_terminal, open_console
 
+    detach = flags.get("detach", False)
+    try:
+        check_terminal(process.terminal, flags.get("console_socket"), detach)
+    except RuntimeFailure as e:
+        raise _fail(e.message) from None
+    preserve = flags.get("preserve_fds", 0)
     check_preserved_fds(preserve)
-    pid = _spawn(container, process, preserve)
+    console, ours = open_console(process.terminal, flags.get("console_socket"))
+    if process.terminal:
+        # Loaded now: after joining the container's mount namespace the child cannot
+        # import anything from the host.
+        from pyrunc import terminal  # noqa: F401
+    try:
+        pid = _spawn(container, process, preserve, console)
+    finally:
+        if console is not None:
+            console.close()
     if flags.get("pid_file"):
         st.write_pid_file(flags["pid_file"], pid)
-    if flags.get("detach"):
+    if ours is not None:
+        from pyrunc import terminal
+
+        try:
+            master = terminal.receive_master(ours)
+        finally:
+            ours.close()
+        terminal.copy_size(0, master)
+        status = terminal.proxy(master, pid)
+        return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    if detach:
         return 0
     return _wait(pid)
 
@@ -162,7 +184,7 @@ def _namespaces_to_join(init_pid):
     return fds
 
 
-def _spawn(container, process, preserve):
+def _spawn(container, process, preserve, console):
     from pyrunc.syscalls import LinuxSyscalls
 
     sys = LinuxSyscalls()
@@ -181,7 +203,7 @@ def _spawn(container, process, preserve):
     pid = os.fork()
     if pid == 0:
         os.close(err_r)
-        _child(sys, process, fds, err_w, preserve)
+        _child(sys, process, fds, err_w, preserve, console.fileno() if console else None)
     os.close(err_w)
     for fd in fds.values():
         os.close(fd)
@@ -215,7 +237,7 @@ def _warn(message):
     log.warning(message)
 
 
-def _child(sys, process, ns_fds, err_w, preserve):
+def _child(sys, process, ns_fds, err_w, preserve, console_fd):
     """Never returns: execs the process or reports why not and exits."""
     try:
         for name in _JOIN_ORDER:
@@ -224,7 +246,12 @@ def _child(sys, process, ns_fds, err_w, preserve):
                 _check(sys.lib.setns(fd, _NS_FLAGS[name]), "setns " + name)
                 os.close(fd)
         # Threat (CVE-2024-21626): nothing of the caller's but stdio and --preserve-fds.
-        sys.close_fds_from(3, {err_w, *range(3, 3 + preserve)})
+        keep = {err_w, *range(3, 3 + preserve)}
+        if console_fd is not None:
+            keep.add(console_fd)
+        sys.close_fds_from(3, keep)
+        if process.terminal:
+            _attach_terminal(sys, process, console_fd)
         init.set_rlimits(sys, process.rlimits)
         init.change_identity(sys, process, _warn)
         if process.user.umask is not None:
@@ -250,6 +277,21 @@ def _child(sys, process, ns_fds, err_w, preserve):
     except BaseException as e:  # noqa: BLE001 - the child must always report and exit
         _report(err_w, f"{type(e).__name__}: {e}")
     os._exit(EXEC_FAILED)
+
+
+def _attach_terminal(sys, process, console_fd):
+    """A pty from the container's /dev/ptmx (this process is in its mount namespace
+    now); the master goes to the console socket, the slave becomes stdio."""
+    from pyrunc import terminal
+
+    master, slave, number = terminal.open_pty(sys.lib, "/dev/ptmx")
+    try:
+        os.fchown(slave, process.user.uid, -1)
+        terminal.set_size(sys.lib, slave, process.console_size)
+        terminal.send_master(console_fd, master, number)
+    finally:
+        os.close(master)
+    terminal.become_session_leader(sys.lib, slave)
 
 
 def _report(fd, message):

@@ -22,10 +22,10 @@ class InitContext:
     """Everything setup() needs, decided by the parent before fork."""
 
     __slots__ = ("config", "bundle", "rootfs", "no_pivot", "preserve_fds", "sync",
-                 "fifo_path", "cgroup_binds", "keep_fds", "warn", "run_hook")
+                 "fifo_path", "cgroup_binds", "keep_fds", "warn", "run_hook", "console_fd")
 
     def __init__(self, config, bundle, rootfs_path, sync, fifo_path, warn, run_hook,
-                 no_pivot=False, preserve_fds=0, cgroup_binds=None, keep_fds=()):
+                 no_pivot=False, preserve_fds=0, cgroup_binds=None, keep_fds=(), console_fd=None):
         self.config = config
         self.bundle = bundle
         self.rootfs = rootfs_path
@@ -37,6 +37,7 @@ class InitContext:
         self.preserve_fds = preserve_fds
         self.cgroup_binds = cgroup_binds
         self.keep_fds = keep_fds
+        self.console_fd = console_fd
 
 
 def setup(sys, ctx):
@@ -99,6 +100,8 @@ def setup(sys, ctx):
         if process is not None:
             # runc makes a missing cwd (before the root turns read-only); so does pyrunc.
             sys.close(root.resolve(process.cwd, "dir"))
+            if process.terminal:
+                setup_terminal(sys, root, process, ctx.console_fd)
     fifo_fd = open_exec_fifo(sys, ctx.fifo_path)
     if mount_ns:
         root.close()
@@ -133,6 +136,37 @@ def setup(sys, ctx):
         # runtime-spec: noNewPrivileges "prevents the process from gaining additional privileges".
         sys.prctl(F.PR_SET_NO_NEW_PRIVS, 1)
     return path, list(process.args), env, fifo_fd
+
+
+def setup_terminal(sys, root, process, console_fd):
+    """A pty from the container's own devpts: the master goes to the console socket,
+    the slave becomes /dev/console, stdio and the controlling terminal."""
+    if sys.recording:
+        sys.ops.append(("pty", "open /dev/pts/ptmx; bind the slave on /dev/console; "
+                               "send the master to the console socket; setsid"))
+        return
+    from pyrunc import terminal
+
+    ptmx = root.resolve("/dev/pts/ptmx")
+    try:
+        master, slave, number = terminal.open_pty(sys.lib, "/proc/self/fd/%d" % ptmx.fd)
+    finally:
+        sys.close(ptmx)
+    try:
+        # runc's owner for the tty: the process's uid, the group devpts gave it (tty).
+        os.fchown(slave, process.user.uid, -1)
+        terminal.set_size(sys.lib, slave, process.console_size)
+        console = root.resolve("/dev/console", "file")
+        try:
+            from pyrunc.syscalls import Target
+
+            sys.bind_tree(Target(slave, "/dev/pts/%d" % number), console, False, 0, 0, 0)
+        finally:
+            sys.close(console)
+        terminal.send_master(console_fd, master, number)
+    finally:
+        os.close(master)
+    terminal.become_session_leader(sys.lib, slave)
 
 
 def close_inherited_fds(sys, ctx):

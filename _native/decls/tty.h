@@ -7,3 +7,6 @@ int pyrunc_set_ctty(int fd);
 int pyrunc_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int pyrunc_pty_number(int fd);
 int pyrunc_pty_unlock(int fd);
+/* TIOCGPTPEER: the pty's slave end opened from the master, with no path lookup
+ * (a name like /dev/pts/N could be swapped by the container: CVE-2025-52565). */
+int pyrunc_pty_peer(int master, int flags);

@@ -12,5 +12,5 @@ def options(inv):
 
 
 def run(inv):
-    container.create(inv.globals.root, inv.args[0], options(inv))
+    container.create(inv.globals.root, inv.args[0], options(inv), detached=True)
     return 0

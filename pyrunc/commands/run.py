@@ -25,8 +25,9 @@ def run(inv):
         from pyrunc.syscalls import LinuxSyscalls
 
         LinuxSyscalls().prctl(PR_SET_CHILD_SUBREAPER, 1)
-    c, pid = container.create(root, cid, options(inv), detached=detach)
+    c, pid, console = container.create(root, cid, options(inv), detached=detach)
     try:
+        master = _receive_terminal(console)
         container.start(root, cid)
     except RuntimeFailure:
         _cleanup(root, cid)
@@ -34,13 +35,38 @@ def run(inv):
     if detach:
         return 0
     _forward_signals(pid)
-    status = _wait_for(pid)
+    if master is not None:
+        from pyrunc import terminal
+
+        status = _exit_status(terminal.proxy(master, pid))
+    else:
+        status = _wait_for(pid)
     if not inv.flags.get("keep", False):
         try:
             container.delete(root, cid, force=True)
         except RuntimeFailure as e:
             log.warning(str(e))
     return status
+
+
+def _receive_terminal(console):
+    """The pty master the container sent us (foreground run with a terminal)."""
+    if console is None:
+        return None
+    from pyrunc import terminal
+
+    try:
+        master = terminal.receive_master(console)
+    finally:
+        console.close()
+    terminal.copy_size(0, master)
+    return master
+
+
+def _exit_status(status):
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
 
 
 def _cleanup(root, cid):
@@ -71,6 +97,4 @@ def _wait_for(pid):
         except ChildProcessError:
             return 255
         if wpid == pid:
-            if os.WIFSIGNALED(status):
-                return 128 + os.WTERMSIG(status)
-            return os.WEXITSTATUS(status)
+            return _exit_status(status)
