@@ -423,7 +423,7 @@ def readonly_paths(root, paths):
 
 def _is_dir(root, target, path):
     if root.sys.recording:
-        return os.path.isdir(os.path.join(root.host_path, path.lstrip("/")))
+        return root.sys.is_dir(root.host_path, path)
     return stat.S_ISDIR(os.stat("/proc/self/fd/%d" % target.fd).st_mode)
 
 

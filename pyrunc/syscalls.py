@@ -298,10 +298,18 @@ class RecordingSyscalls:
     def open_in_root(self, root_fd, path, root_path):
         # Resolution only reads; answer from the real tree so the plan shows the
         # directories and files create would have to make.
-        path = os.path.normpath("/" + path.lstrip("/"))
-        if path not in self.created and not os.path.lexists(self._host_path(root_path, path)):
+        if not self.exists(root_path, path):
             raise FileNotFoundError(2, "No such file or directory", path)
-        return Target(None, path)
+        return Target(None, os.path.normpath("/" + path.lstrip("/")))
+
+    def exists(self, root_path, path):
+        path = os.path.normpath("/" + path.lstrip("/"))
+        return (path in self.created or path in self.mounted
+                or os.path.lexists(self._host_path(root_path, path)))
+
+    def is_dir(self, root_path, path):
+        path = os.path.normpath("/" + path.lstrip("/"))
+        return path in self.mounted or os.path.isdir(self._host_path(root_path, path))
 
     def _host_path(self, root_path, path):
         """Where a container path's content would come from: the deepest mount above it
