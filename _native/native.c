@@ -138,3 +138,8 @@ int pyrunc_pty_peer(int master, int flags)
 {
     return ioctl(master, TIOCGPTPEER, flags);
 }
+
+long pyrunc_join_session_keyring(const char *name)
+{
+    return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
+}

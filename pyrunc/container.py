@@ -17,9 +17,13 @@ CLONE_NEWPID = 0x20000000
 
 
 class CreateOptions:
-    __slots__ = ("bundle", "pid_file", "console_socket", "no_pivot", "preserve_fds")
+    __slots__ = ("bundle", "pid_file", "console_socket", "no_pivot", "preserve_fds",
+                 "no_new_keyring", "listen_fds")
 
-    def __init__(self, bundle="", pid_file="", console_socket="", no_pivot=False, preserve_fds=0):
+    def __init__(self, bundle="", pid_file="", console_socket="", no_pivot=False, preserve_fds=0,
+                 no_new_keyring=False):
+        self.no_new_keyring = no_new_keyring
+        self.listen_fds = 0  # socket activation, decided by create before forking
         self.bundle = bundle
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -78,7 +82,8 @@ def create(root, container_id, opts, detached=True):
     bundle, config, rootfs = load_bundle(opts.bundle)
     terminal = config.process is not None and config.process.terminal
     check_terminal(terminal, opts.console_socket, detached)
-    check_preserved_fds(opts.preserve_fds)
+    opts.listen_fds = socket_activation_fds()
+    check_preserved_fds(opts.listen_fds + opts.preserve_fds)
     container = Container.claim(root, container_id)
     pid = 0
     console = ours = None
@@ -131,6 +136,17 @@ def _ns_id(pid, name):
         return os.readlink("/proc/%d/ns/%s" % (pid, name))
     except OSError:
         return ""
+
+
+def socket_activation_fds():
+    """systemd socket activation: "if LISTEN_FDS is set and LISTEN_PID is the runtime's
+    own pid, fds 3.. are passed" (runc), ahead of --preserve-fds."""
+    try:
+        if int(os.environ.get("LISTEN_PID", "0")) == os.getpid():
+            return max(0, int(os.environ.get("LISTEN_FDS", "0")))
+    except ValueError:
+        pass
+    return 0
 
 
 def check_preserved_fds(count):
@@ -235,7 +251,10 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
 
         ctx = init.InitContext(
             config, bundle, rootfs, child_sync, container.fifo_path, child_sync.warn, run_hook,
-            no_pivot=opts.no_pivot, preserve_fds=opts.preserve_fds, cgroup_binds=cgroup_binds,
+            no_pivot=opts.no_pivot, preserve_fds=opts.listen_fds + opts.preserve_fds,
+            cgroup_binds=cgroup_binds,
+            keyring=None if opts.no_new_keyring else "_ses." + container.id,
+            extra_env=("LISTEN_FDS=%d" % opts.listen_fds, "LISTEN_PID=1") if opts.listen_fds else (),
             keep_fds=(channel.fileno(),) + ((console.fileno(),) if console else ()),
             console_fd=console.fileno() if console else None)
         path, argv, env, fifo_fd = init.setup(sys, ctx)

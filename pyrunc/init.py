@@ -22,10 +22,12 @@ class InitContext:
     """Everything setup() needs, decided by the parent before fork."""
 
     __slots__ = ("config", "bundle", "rootfs", "no_pivot", "preserve_fds", "sync",
-                 "fifo_path", "cgroup_binds", "keep_fds", "warn", "run_hook", "console_fd")
+                 "fifo_path", "cgroup_binds", "keep_fds", "warn", "run_hook", "console_fd",
+                 "keyring", "extra_env")
 
     def __init__(self, config, bundle, rootfs_path, sync, fifo_path, warn, run_hook,
-                 no_pivot=False, preserve_fds=0, cgroup_binds=None, keep_fds=(), console_fd=None):
+                 no_pivot=False, preserve_fds=0, cgroup_binds=None, keep_fds=(), console_fd=None,
+                 keyring=None, extra_env=()):
         self.config = config
         self.bundle = bundle
         self.rootfs = rootfs_path
@@ -38,6 +40,8 @@ class InitContext:
         self.cgroup_binds = cgroup_binds
         self.keep_fds = keep_fds
         self.console_fd = console_fd
+        self.keyring = keyring      # session keyring name to join, None for --no-new-keyring
+        self.extra_env = extra_env  # e.g. LISTEN_FDS for socket activation
 
 
 def setup(sys, ctx):
@@ -64,6 +68,10 @@ def setup(sys, ctx):
     sys.prctl(F.PR_SET_DUMPABLE, 0)
 
     enter_namespaces(sys, linux)
+    if ctx.keyring:
+        # runc: each container gets its own session keyring unless --no-new-keyring,
+        # so it cannot read the caller's keys.
+        sys.join_session_keyring(ctx.keyring)
     if linux is not None and _has_new(linux, "network"):
         bring_up_loopback(sys)
 
@@ -123,7 +131,7 @@ def setup(sys, ctx):
     if process is None:
         return None, None, None, fifo_fd
 
-    env = list(process.env)
+    env = list(process.env) + list(ctx.extra_env)
     set_rlimits(sys, process.rlimits)
     change_identity(sys, process, ctx.warn)
     if process.user.umask is not None:

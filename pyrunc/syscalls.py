@@ -85,6 +85,9 @@ class LinuxSyscalls:
         data = name.encode()
         _check(self.lib.sethostname(data, len(data)), "sethostname " + name)
 
+    def join_session_keyring(self, name):
+        _check(self.lib.pyrunc_join_session_keyring(name.encode()), "join session keyring " + name)
+
     def setdomainname(self, name):
         data = name.encode()
         _check(self.lib.setdomainname(data, len(data)), "setdomainname " + name)
@@ -292,6 +295,9 @@ class RecordingSyscalls:
     def sethostname(self, name):
         self._record("sethostname", name)
 
+    def join_session_keyring(self, name):
+        self._record("keyctl", "join session keyring " + name)
+
     def setdomainname(self, name):
         self._record("setdomainname", name)
 
@@ -309,7 +315,9 @@ class RecordingSyscalls:
 
     def is_dir(self, root_path, path):
         path = os.path.normpath("/" + path.lstrip("/"))
-        return path in self.mounted or os.path.isdir(self._host_path(root_path, path))
+        if path in self.mounted and self.mounted[path][1] is None:
+            return True  # the root of a fresh tmpfs, devpts, ...: an empty directory
+        return os.path.isdir(self._host_path(root_path, path))
 
     def _host_path(self, root_path, path):
         """Where a container path's content would come from: the deepest mount above it

@@ -16,3 +16,7 @@ int pyrunc_pidfd_open(int pid, unsigned int flags);
 int pyrunc_pidfd_send_signal(int pidfd, int sig, unsigned int flags);
 int pyrunc_close_range(unsigned int first, unsigned int last, unsigned int flags);
 #define CLOSE_RANGE_CLOEXEC ...
+
+/* keyctl(KEYCTL_JOIN_SESSION_KEYRING): a fresh session keyring, so containers do
+ * not share the caller's keys. */
+long pyrunc_join_session_keyring(const char *name);

@@ -148,8 +148,7 @@ def test_default_namespaces_are_unshared_by_the_init_and_pid_by_the_runtime(make
 def test_unshare_flags_match_the_config_exactly(make_bundle):
     def edit(cfg):
         cfg["linux"]["namespaces"] = [{"type": "pid"}, {"type": "ipc"}, {"type": "mount"}]
-        cfg["hostname"] = None
-        del cfg["hostname"]
+        del cfg["hostname"]  # needs a UTS namespace
 
     steps = _steps(make_bundle(edit))
     ops = _init_ops(steps)
@@ -446,7 +445,7 @@ def test_default_devices_are_made_with_mode_666_after_dev_is_mounted(make_bundle
         # mknod obeys the umask: the mode is set again explicitly
         assert _index(steps, "mknod", f"/dev/{name}*") < _index(steps, "chmod", f"/dev/{name} 666")
     assert _index(steps, "mount", "tmpfs tmpfs on /dev*") < _index(steps, "mknod")
-    assert _last_index(steps, "mount") > _index(steps, "mknod")  # masked paths come later
+    assert _last_index(steps, "mknod") < _index(steps, "sync")
     assert not _texts(steps, "chown")
 
 
@@ -599,6 +598,19 @@ def test_masked_directory_under_proc_gets_a_tmpfs(make_bundle):
 
     steps = _steps(make_bundle(edit))
     assert _has(steps, "mount", "tmpfs tmpfs on /proc/sys ro")
+
+
+def test_masked_file_that_is_a_bind_mount_gets_devnull(make_bundle, tmp_path):
+    src = tmp_path / "resolv.conf"
+    src.write_text("nameserver 127.0.0.1\n")
+
+    def edit(cfg):
+        cfg["mounts"].append({"destination": "/etc/resolv.conf", "type": "bind", "source": str(src),
+                              "options": ["rbind", "ro"]})
+        cfg["linux"]["maskedPaths"] = ["/etc/resolv.conf"]
+
+    steps = _steps(make_bundle(edit))
+    assert _has(steps, "mount", f"bind {VERIFIED_DEVNULL} on /etc/resolv.conf")
 
 
 def test_readonly_paths_are_recursive_read_only_binds_onto_themselves(make_bundle):
@@ -942,13 +954,25 @@ def test_phase_order(make_bundle):
     assert steps[-1][1] == "execve"
 
 
-def test_plan_records_and_never_performs(make_bundle):
-    bundle = make_bundle()
-    before = sorted(os.listdir(os.path.join(bundle, "rootfs", "dev")))
-    _steps(bundle)
-    _steps(bundle)
-    assert sorted(os.listdir(os.path.join(bundle, "rootfs", "dev"))) == before == []
-    assert not os.path.exists(os.path.join(bundle, "rootfs", "dev", "pts"))
+def _tree(path):
+    return sorted((os.path.relpath(d, path), sorted(dirs), sorted(files)) for d, dirs, files in os.walk(path))
+
+
+def test_plan_records_and_never_performs(make_bundle, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+
+    def edit(cfg):
+        cfg["mounts"].append({"destination": "/mnt/new", "type": "bind", "source": str(src),
+                              "options": ["rbind"]})
+        cfg["linux"]["devices"] = [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200}]
+
+    bundle = make_bundle(edit)
+    before = _tree(bundle)
+    steps = _steps(bundle)
+    assert _has(steps, "mkdir", "/mnt/new mode 755") and _texts(steps, "mknod")
+    assert _tree(bundle) == before
+    assert os.listdir(os.path.join(bundle, "rootfs", "dev")) == []
 
 
 # -- MountOptions -------------------------------------------------------------------------------
