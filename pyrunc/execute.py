@@ -122,7 +122,10 @@ def _db_entries(container, db):
 
 
 def run(root, container_id, flags, args):
-    container = Container.load(root, container_id)
+    try:
+        container = Container.load(root, container_id)
+    except RuntimeFailure as e:
+        raise _fail(e.message) from None
     status = container.status()
     if status == st.STOPPED:
         raise _fail("cannot exec in a stopped container")
@@ -153,7 +156,13 @@ def run(root, container_id, flags, args):
         if console is not None:
             console.close()
     if flags.get("pid_file"):
-        st.write_pid_file(flags["pid_file"], pid)
+        try:
+            st.write_pid_file(flags["pid_file"], pid)
+        except OSError as e:
+            # Nobody could find the process without its pid file: don't leave it running.
+            _kill_and_reap(pid)
+            raise _fail(f"failed to write pid file {flags['pid_file']}: "
+                        f"{(e.strerror or str(e)).lower()}") from None
     if ours is not None:
         from pyrunc import terminal
 
@@ -167,6 +176,14 @@ def run(root, container_id, flags, args):
     if detach:
         return 0
     return _wait(pid)
+
+
+def _kill_and_reap(pid):
+    try:
+        os.kill(pid, signals.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 def _namespaces_to_join(init_pid):
@@ -200,6 +217,9 @@ def _spawn(container, process, preserve, console):
     if pid_ns is not None:
         _check(sys.lib.setns(pid_ns, F.CLONE_NEWPID), "setns pid")
         os.close(pid_ns)
+    from pyrunc import log
+
+    log.debug("nsexec container setup")
     pid = os.fork()
     if pid == 0:
         os.close(err_r)
@@ -220,6 +240,8 @@ def _spawn(container, process, preserve, console):
         except ChildProcessError:
             pass
         raise _fail("exec failed: " + message.decode("utf-8", "replace"))
+    log.debug("child process in init()")
+    log.debug("setns_init: about to exec")
     return pid
 
 

@@ -77,12 +77,15 @@ def run_hook(kind, index, hook, state_bytes):
     _feed(stdin_w, state_bytes)
     status, output = _wait(pid, out_r, hook.timeout)
     os.close(out_r)
+    # runc's wording ("error running hook #0: exit status 1"), which engines and
+    # runc's tests look for; the hook kind is added for people.
     if status is None:
-        raise RuntimeFailure(f"error running {kind} hook #{index}: timeout after {hook.timeout}s")
+        raise RuntimeFailure(f"error running hook #{index} ({kind}): "
+                             f"timeout after {hook.timeout}s")
     if status != 0:
         why = (f"exit status {os.waitstatus_to_exitcode(status)}" if os.WIFEXITED(status)
                else f"signal: {_signame(os.WTERMSIG(status))}")
-        text = f"error running {kind} hook #{index}: {why}"
+        text = f"error running hook #{index} ({kind}): {why}"
         output = output.decode("utf-8", "replace").strip()
         if output:
             text += f", output: {output}"
@@ -150,8 +153,15 @@ def _wait(pid, out_r, timeout):
     return status, output[:_OUTPUT_LIMIT]
 
 
+# How Go (and so runc) describes a death by signal.
+_GO_SIGNAL_TEXT = {
+    1: "hangup", 2: "interrupt", 3: "quit", 4: "illegal instruction", 5: "trace/breakpoint trap",
+    6: "aborted", 7: "bus error", 8: "floating point exception", 9: "killed",
+    10: "user defined signal 1", 11: "segmentation fault", 12: "user defined signal 2",
+    13: "broken pipe", 14: "alarm clock", 15: "terminated", 24: "CPU time limit exceeded",
+    25: "file size limit exceeded", 31: "bad system call",
+}
+
+
 def _signame(number):
-    for name, n in signals.SIGNALS.items():
-        if n == number:
-            return name.lower() if name != "KILL" else "killed"
-    return str(number)
+    return _GO_SIGNAL_TEXT.get(number, "signal %d" % number)

@@ -53,6 +53,11 @@ def setup(sys, ctx):
     process = config.process
     linux = config.linux
 
+    # Compiled first: a bad profile fails before anything is set up.
+    program = None
+    if process is not None and linux is not None and linux.seccomp is not None:
+        program = compile_seccomp(linux.seccomp)
+
     # Threat (CVE-2024-21626): fds inherited from the caller (a shim's listening
     # socket, a host directory) must not survive into the container. Closed first,
     # before anything looks at the container's paths.
@@ -94,7 +99,10 @@ def setup(sys, ctx):
     ctx.sync.hooks_point()
 
     # runtime-spec: createContainer hooks run "in the container namespace", after
-    # createRuntime and before pivot_root.
+    # createRuntime and before pivot_root; runc runs them from the rootfs, and
+    # hooks rely on relative paths from there.
+    if mount_ns and config.hooks.create_container:
+        sys.chdir(ctx.rootfs)
     ctx.run_hook("createContainer", config.hooks.create_container)
 
     apply_sysctls(sys, linux)
@@ -110,6 +118,8 @@ def setup(sys, ctx):
             sys.close(root.resolve(process.cwd, "dir"))
             if process.terminal:
                 setup_terminal(sys, root, process, ctx.console_fd)
+        # Last, after the devices, /dev/pts and /dev/console are in place.
+        rootfs.make_dev_readonly_if_asked(root, config.mounts)
     fifo_fd = open_exec_fifo(sys, ctx.fifo_path)
     if mount_ns:
         root.close()
@@ -133,17 +143,62 @@ def setup(sys, ctx):
 
     env = list(process.env) + list(ctx.extra_env)
     set_rlimits(sys, process.rlimits)
+    # As runc: the cwd is entered while still privileged (a directory only root may
+    # enter is fine), and proven before a seccomp filter may forbid getcwd
+    # (runtime-tools linux_seccomp); if root may not enter it, again as the user.
+    cwd_entered = enter_cwd_early(sys, process.cwd)
+    if program is not None and not process.no_new_privileges:
+        # security.md 3.5: without no_new_privs, installing a filter needs
+        # CAP_SYS_ADMIN, so it goes in before the capabilities are dropped (as runc).
+        load_seccomp(sys, program)
     change_identity(sys, process, ctx.warn)
-    if process.user.umask is not None:
-        sys.umask(process.user.umask)
-    enter_cwd(sys, process.cwd)
+    # runc's default umask when process.user.umask is absent.
+    sys.umask(process.user.umask if process.user.umask is not None else 0o022)
+    if not cwd_entered:
+        enter_cwd(sys, process.cwd)
     if not _env_has(env, "HOME"):
         env.append("HOME=" + home_of(process.user.uid))
     path = find_executable(sys, process.args[0], env)
     if process.no_new_privileges:
         # runtime-spec: noNewPrivileges "prevents the process from gaining additional privileges".
         sys.prctl(F.PR_SET_NO_NEW_PRIVS, 1)
+        if program is not None:
+            # With no_new_privs any process may install a filter: as late as
+            # possible, so the fewest of the runtime's own syscalls run under it.
+            # That is still before the init parks on the exec FIFO, as runc 1.1
+            # does: the startContainer hooks (forked from here) and the parked init
+            # itself run under the container's filter (seccomp.bats "startContainer
+            # hook"). After this the init makes only: prctl, sendto, close, read,
+            # rt_sigaction, rt_sigprocmask, execve; with startContainer hooks also
+            # pipe2, fcntl, clone, write, pselect6, wait4 (strace of `run`).
+            load_seccomp(sys, program)
     return path, list(process.args), env, fifo_fd
+
+
+def compile_seccomp(seccomp):
+    """linux.seccomp -> seccomp.Program. The compiler is imported only here: configs
+    without seccomp never load it."""
+    from pyrunc import seccomp as compiler
+
+    program = compiler.compile(seccomp)
+    if program.skipped:
+        from pyrunc import log
+
+        if log.debug_enabled():
+            for name in program.skipped:
+                log.debug(f'unknown seccomp syscall "{name}" ignored')
+            # The log descriptor is about to be closed with the other inherited fds:
+            # later lines reopen the destination rather than write to a reused number.
+            log.forget()
+    return program
+
+
+def load_seccomp(sys, program):
+    try:
+        sys.load_seccomp(program)
+    except OSError as e:
+        raise RuntimeFailure("error loading seccomp filter into kernel: "
+                             f"{(e.strerror or str(e)).lower()}") from None
 
 
 def setup_terminal(sys, root, process, console_fd):
@@ -284,7 +339,7 @@ def change_identity(sys, process, warn):
     capabilities.apply_sets(sys, caps, warn)
 
 
-def enter_cwd(sys, cwd):
+def enter_cwd(sys, cwd, verify=True):
     """chdir, then prove the result is inside the container.
 
     Threat (CVE-2024-21626): a cwd such as /proc/self/fd/N once resolved to a leaked
@@ -297,6 +352,28 @@ def enter_cwd(sys, cwd):
     except OSError as e:
         raise RuntimeFailure(f"chdir to cwd ({cwd!r}) set in config.json failed: "
                              f"{e.strerror.lower()}") from None
+    if verify:
+        _verify_cwd(sys)
+
+
+def enter_cwd_early(sys, cwd):
+    """enter_cwd as the runtime, before the identity change and any seccomp filter.
+
+    False when the runtime may not enter it (EACCES/EPERM: a directory only the
+    container's user can reach); the full check then happens after the identity change.
+    """
+    try:
+        sys.chdir(cwd)
+    except PermissionError:
+        return False
+    except OSError as e:
+        raise RuntimeFailure(f"chdir to cwd ({cwd!r}) set in config.json failed: "
+                             f"{e.strerror.lower()}") from None
+    _verify_cwd(sys)
+    return True
+
+
+def _verify_cwd(sys):
     if sys.recording:
         return
     try:

@@ -220,19 +220,26 @@ def mount_one(root, m, bundle, cgroup_binds):
         target = root.resolve(dest, "dir" if src_is_dir else "file")
         try:
             attr_set, attr_clr = opts.attrs()
+            # Plain options (ro, nosuid, ...) apply to the top mount of an rbind, as in
+            # runc; the r-prefixed ones (rro, ...) reach every submount.
             sys.bind_tree(source, target, bool(opts.flags & F.MS_REC), attr_set, attr_clr,
-                          opts.propagation & F.PROPAGATION_FLAGS)
+                          opts.propagation, recursive_attrs=False)
             if opts.rec_set or opts.rec_clr:
                 _apply_recursive_attrs(root, dest, opts)
         finally:
             sys.close(target)
         return
+    flags = opts.flags & ~F.MS_REMOUNT
+    if os.path.normpath(dest) == "/dev":
+        # /dev gets its nodes, links, pts and console first; make_dev_readonly_if_asked
+        # applies "ro" at the end (runc does the same).
+        flags &= ~F.MS_RDONLY
     target = root.resolve(dest, "dir")
     try:
         if m.type == "cgroup":
             _mount_cgroup_v1_view(root, target, dest, opts, cgroup_binds)
         else:
-            sys.mount(m.source or m.type, target, m.type, opts.flags & ~F.MS_REMOUNT, opts.data)
+            sys.mount(m.source or m.type, target, m.type, flags, opts.data)
     finally:
         sys.close(target)
     if opts.propagation or opts.rec_set or opts.rec_clr:
@@ -314,6 +321,18 @@ def cgroup_v1_binds(mountinfo_text, proc_cgroup_text):
         name = os.path.basename(point)
         binds.append((name, os.path.normpath(os.path.join(point, rel))))
     return binds
+
+
+def make_dev_readonly_if_asked(root, mounts):
+    """The "ro" of a (non-bind) /dev mount, applied once /dev is complete."""
+    for m in mounts:
+        if os.path.normpath(m.destination) == "/dev" and m.type != "bind" and "ro" in m.options \
+                and "bind" not in m.options and "rbind" not in m.options:
+            dev = root.resolve("/dev")
+            try:
+                root.sys.mount_setattr(dev, False, F.MOUNT_ATTR_RDONLY, 0, 0)
+            finally:
+                root.sys.close(dev)
 
 
 def create_devices(root, devices, dev_is_bind):
@@ -442,11 +461,41 @@ def pivot(sys, rootfs_path):
 
 
 def move_root(sys, rootfs_path):
-    """--no-pivot: move the rootfs over "/" and chroot (for ramfs roots where pivot_root fails)."""
+    """--no-pivot: move the rootfs over "/" and chroot (for ramfs roots where pivot_root fails).
+
+    Threat: the host's procfs and sysfs would stay mounted, hidden, in the container's
+    mount namespace, and the kernel lets a user namespace inside mount a fresh,
+    unmasked /proc when a full one is already visible there (mount_too_revealing).
+    They are detached first, or covered with an empty tmpfs where that is refused.
+    """
+    for point in _host_proc_and_sys_mounts(rootfs_path) if not sys.recording else ():
+        try:
+            sys.mount(None, point, None, F.MS_SLAVE | F.MS_REC, None)
+        except FileNotFoundError:
+            continue
+        try:
+            sys.umount(point, F.MNT_DETACH)
+        except OSError:
+            sys.mount("tmpfs", point, "tmpfs", 0, None)
     sys.chdir(rootfs_path)
     sys.mount(rootfs_path, "/", None, F.MS_MOVE, None)
     sys.chroot(".")
     sys.chdir("/")
+
+
+def _host_proc_and_sys_mounts(rootfs_path):
+    """proc and sysfs mounts of the whole filesystem, outside the rootfs, deepest first."""
+    points = []
+    with open("/proc/self/mountinfo", "rb") as f:
+        for line in f.read().decode("utf-8", "replace").splitlines():
+            pre, _, post = line.partition(" - ")
+            fields = pre.split(" ")
+            fstype = post.split(" ", 1)[0]
+            point = _unescape(fields[4])
+            if fstype in ("proc", "sysfs") and fields[3] == "/" and not (
+                    point == rootfs_path or point.startswith(rootfs_path.rstrip("/") + "/")):
+                points.append(point)
+    return sorted(points, key=len, reverse=True)
 
 
 def make_root_readonly(sys):

@@ -33,8 +33,10 @@ HOOKS_DONE = b"D"   # parent -> init: hooks succeeded, continue
 READY = b"R"        # init -> parent: setup finished, waiting for start
 ERROR = b"E"        # init -> parent: payload = message for the user; init exits
 WARN = b"W"         # init -> parent: payload = a warning for the log; setup goes on
+DEBUG = b"G"        # init -> parent: payload = a debug line (sent only with --debug)
 
-_NAMES = {HOOKS: "HOOKS", HOOKS_DONE: "HOOKS_DONE", READY: "READY", ERROR: "ERROR", WARN: "WARN"}
+_NAMES = {HOOKS: "HOOKS", HOOKS_DONE: "HOOKS_DONE", READY: "READY", ERROR: "ERROR", WARN: "WARN",
+          DEBUG: "DEBUG"}
 _MAX = 65536
 
 

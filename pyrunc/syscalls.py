@@ -146,11 +146,14 @@ class LinuxSyscalls:
             data.encode() if data else _ffi.NULL)
         _check(rc, f"mount {source or fstype} on {target!r}")
 
-    def bind_tree(self, source, target, recursive, attr_set, attr_clr, propagation):
+    def bind_tree(self, source, target, recursive, attr_set, attr_clr, propagation,
+                  recursive_attrs=True):
         """Clone the tree at `source`, set its attributes while detached, attach it at `target`.
 
         Attributes are set before the mount becomes visible, so there is no moment
-        where a read-only bind is writable, and no path is looked up twice.
+        where a read-only bind is writable, and no path is looked up twice. They reach
+        the submounts of a recursive clone only with `recursive_attrs`; propagation is
+        recursive when it carries MS_REC ("rprivate").
         """
         lib = self.lib
         tree_flags = lib.OPEN_TREE_CLONE | lib.OPEN_TREE_CLOEXEC
@@ -163,10 +166,15 @@ class LinuxSyscalls:
             tree = _check(lib.pyrunc_open_tree(-100, source.encode(), tree_flags),
                           "open_tree " + source)
         try:
-            if attr_set or attr_clr or propagation:
-                setattr_flags = lib.AT_EMPTY_PATH | (lib.AT_RECURSIVE if recursive else 0)
-                _check(lib.pyrunc_mount_setattr(tree, b"", setattr_flags, attr_set, attr_clr,
-                                                propagation),
+            if attr_set or attr_clr:
+                setattr_flags = lib.AT_EMPTY_PATH | (
+                    lib.AT_RECURSIVE if recursive and recursive_attrs else 0)
+                _check(lib.pyrunc_mount_setattr(tree, b"", setattr_flags, attr_set, attr_clr, 0),
+                       f"mount_setattr {target!r}")
+            if propagation & F.PROPAGATION_FLAGS:
+                setattr_flags = lib.AT_EMPTY_PATH | (lib.AT_RECURSIVE if propagation & F.MS_REC else 0)
+                _check(lib.pyrunc_mount_setattr(tree, b"", setattr_flags, 0, 0,
+                                                propagation & F.PROPAGATION_FLAGS),
                        f"mount_setattr {target!r}")
             _check(lib.pyrunc_move_mount(tree, b"", target.fd, b"",
                                          lib.MOVE_MOUNT_F_EMPTY_PATH | lib.MOVE_MOUNT_T_EMPTY_PATH),
@@ -264,6 +272,15 @@ class LinuxSyscalls:
                 _check(self.lib.pyrunc_close_range(lo, fd - 1, 0), "close_range")
             lo = fd + 1
         _check(self.lib.pyrunc_close_range(lo, 0xFFFFFFFF, 0), "close_range")
+
+    def load_seccomp(self, program):
+        """seccomp(SECCOMP_SET_MODE_FILTER, flags, program): a `seccomp.Program`."""
+        data = program.packed()
+        count = len(data) // 8
+        filt = _ffi.new("struct sock_filter[]", count)
+        _ffi.memmove(filt, data, len(data))
+        _check(self.lib.pyrunc_seccomp_set_filter(program.flags, filt, count),
+               "seccomp filter (%d instructions)" % count)
 
     def execve(self, path, args, env):
         os.execve(path, args, env)
@@ -377,7 +394,8 @@ class RecordingSyscalls:
             text += f' "{data}"'
         self._record("mount", text)
 
-    def bind_tree(self, source, target, recursive, attr_set, attr_clr, propagation):
+    def bind_tree(self, source, target, recursive, attr_set, attr_clr, propagation,
+                  recursive_attrs=True):
         src = source.path if isinstance(source, Target) else source
         if not isinstance(source, Target):
             self.mounted[target.path] = ("bind", source)
@@ -385,8 +403,8 @@ class RecordingSyscalls:
         attrs = F.attr_names(attr_set)
         if attrs:
             text += " " + attrs
-        if propagation:
-            text += " " + F.mount_names(propagation)
+        if propagation & F.PROPAGATION_FLAGS:
+            text += " " + F.mount_names(propagation & F.PROPAGATION_FLAGS)
         self._record("mount", text)
 
     def mount_setattr(self, target, recursive, attr_set, attr_clr, propagation):
@@ -452,6 +470,9 @@ class RecordingSyscalls:
     def close_fds_from(self, first, keep):
         kept = sorted(k for k in keep if k >= first)
         self._record("close_range", f"{first}.. keep {kept}" if kept else f"{first}..")
+
+    def load_seccomp(self, program):
+        self._record("seccomp", program.summary())
 
     def execve(self, path, args, env):
         self._record("execve", f"{path} {args!r}")
