@@ -150,8 +150,13 @@ def run(root, container_id, flags, args):
         # Loaded now: after joining the container's mount namespace the child cannot
         # import anything from the host.
         from pyrunc import terminal  # noqa: F401
+    # The container's seccomp filter applies to exec'd processes too; compiled here so
+    # a bad profile fails before anything joins the container.
+    program = None
+    if container.data.get("seccomp") is not None:
+        program = init.compile_seccomp(container.data["seccomp"])
     try:
-        pid = _spawn(container, process, preserve, console)
+        pid = _spawn(container, process, preserve, console, program)
     finally:
         if console is not None:
             console.close()
@@ -201,7 +206,7 @@ def _namespaces_to_join(init_pid):
     return fds
 
 
-def _spawn(container, process, preserve, console):
+def _spawn(container, process, preserve, console, program):
     from pyrunc.syscalls import LinuxSyscalls
 
     sys = LinuxSyscalls()
@@ -223,7 +228,7 @@ def _spawn(container, process, preserve, console):
     pid = os.fork()
     if pid == 0:
         os.close(err_r)
-        _child(sys, process, fds, err_w, preserve, console.fileno() if console else None)
+        _child(sys, process, fds, err_w, preserve, console.fileno() if console else None, program)
     os.close(err_w)
     for fd in fds.values():
         os.close(fd)
@@ -259,7 +264,7 @@ def _warn(message):
     log.warning(message)
 
 
-def _child(sys, process, ns_fds, err_w, preserve, console_fd):
+def _child(sys, process, ns_fds, err_w, preserve, console_fd, program):
     """Never returns: execs the process or reports why not and exits."""
     try:
         for name in _JOIN_ORDER:
@@ -275,16 +280,23 @@ def _child(sys, process, ns_fds, err_w, preserve, console_fd):
         if process.terminal:
             _attach_terminal(sys, process, console_fd)
         init.set_rlimits(sys, process.rlimits)
+        # The same order as the init (init.setup): cwd while privileged, seccomp before
+        # the capabilities go unless no_new_privs lets it come last.
+        cwd_entered = init.enter_cwd_early(sys, process.cwd)
+        if program is not None and not process.no_new_privileges:
+            init.load_seccomp(sys, program)
         init.change_identity(sys, process, _warn)
-        if process.user.umask is not None:
-            sys.umask(process.user.umask)
-        init.enter_cwd(sys, process.cwd)
+        sys.umask(process.user.umask if process.user.umask is not None else 0o022)
+        if not cwd_entered:
+            init.enter_cwd(sys, process.cwd)
         env = list(process.env)
         if not any(e.startswith("HOME=") for e in env):
             env.append("HOME=" + init.home_of(process.user.uid))
         path = init.find_executable(sys, process.args[0], env)
         if process.no_new_privileges:
             sys.prctl(F.PR_SET_NO_NEW_PRIVS, 1)
+            if program is not None:
+                init.load_seccomp(sys, program)
         signals.reset_for_exec()
         envd = {}
         for item in env:

@@ -85,3 +85,14 @@ def test_exec_sees_only_stdio_and_preserved_fds(rt, bundle, cid):
     # 3 is ls's own directory fd
     assert sorted(int(x) for x in proc.stdout.split()) == [0, 1, 2, 3]
     assert rt.delete_force(cid).returncode == 0
+
+
+def test_exec_gets_the_containers_seccomp_filter(rt, bundle, cid):
+    profile = {"defaultAction": "SCMP_ACT_ALLOW",
+               "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+    _sleeper(rt, bundle, cid, linux={"seccomp": profile})
+    proc = rt("exec", cid, "mkdir", "/tmp/blocked")
+    assert proc.returncode != 0
+    assert "not permitted" in proc.stderr.lower()
+    assert rt("exec", cid, "true").returncode == 0
+    assert rt.delete_force(cid).returncode == 0
