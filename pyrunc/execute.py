@@ -177,7 +177,7 @@ def run(root, container_id, flags, args):
             ours.close()
         terminal.copy_size(0, master)
         status = terminal.proxy(master, pid)
-        return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        return signals.exit_status(status)
     if detach:
         return 0
     return _wait(pid)
@@ -337,19 +337,6 @@ def _report(fd, message):
 
 def _wait(pid):
     """Forward signals to the process and return its status as a shell would."""
-    import _signal
-
-    def forward(signum, frame):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-    for signum in (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28):
-        _signal.signal(signum, forward)
-    while True:
-        wpid, status = os.waitpid(pid, 0)
-        if wpid == pid:
-            if os.WIFSIGNALED(status):
-                return 128 + os.WTERMSIG(status)
-            return os.WEXITSTATUS(status)
+    signals.forward_to(pid)
+    _, status = os.waitpid(pid, 0)
+    return signals.exit_status(status)

@@ -411,33 +411,31 @@ def open_verified_devnull(sys):
 
 def mask_paths(root, paths, devnull):
     """runtime-spec maskedPaths: "mask over the provided paths ... so that they cannot be read"."""
-    sys = root.sys
-    for path in paths:
-        try:
-            target = root.resolve(path)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        try:
-            if _is_dir(root, target, path):
-                sys.mount("tmpfs", target, "tmpfs", F.MS_RDONLY, None)
-            else:
-                sys.bind_tree(devnull, target, False, 0, 0, 0)
-        finally:
-            sys.close(target)
+    for path, target in _existing(root, paths):
+        if _is_dir(root, target, path):
+            root.sys.mount("tmpfs", target, "tmpfs", F.MS_RDONLY, None)
+        else:
+            root.sys.bind_tree(devnull, target, False, 0, 0, 0)
 
 
 def readonly_paths(root, paths):
     """runtime-spec readonlyPaths: "set the provided paths as readonly"."""
-    sys = root.sys
+    for path, target in _existing(root, paths):
+        root.sys.bind_tree(target, target, True, F.MOUNT_ATTR_RDONLY, 0, 0)
+
+
+def _existing(root, paths):
+    """(path, resolved target) for each path that exists in the rootfs; closed after use.
+    Paths that do not exist are skipped, as the spec lists them for every image."""
     for path in paths:
         try:
             target = root.resolve(path)
         except (FileNotFoundError, NotADirectoryError):
             continue
         try:
-            sys.bind_tree(target, target, True, F.MOUNT_ATTR_RDONLY, 0, 0)
+            yield path, target
         finally:
-            sys.close(target)
+            root.sys.close(target)
 
 
 def _is_dir(root, target, path):

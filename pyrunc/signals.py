@@ -49,6 +49,34 @@ def _realtime(offset, base, direction):
     raise RuntimeFailure(f'unknown signal "RT{"MIN" if direction > 0 else "MAX"}{offset}"')
 
 
+# What a foreground runtime passes on to the process it waits for (runc forwards
+# every signal it can; SIGCHLD is its own business, KILL/STOP cannot be caught).
+FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
+
+
+def forward_to(pid):
+    """Install handlers that send what the runtime receives on to `pid`."""
+    import os
+
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in FORWARDED:
+        _signal.signal(signum, forward)
+
+
+def exit_status(status):
+    """A wait status as a shell reports it: the exit code, or 128+N if killed by N."""
+    import os
+
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
 def reset_for_exec():
     """Default dispositions and an empty mask, as a fresh process expects.
 

@@ -156,6 +156,17 @@ Where "<container-id>" is your name for the instance of the container that you
 are starting. The name you provide for the container instance must be unique on
 your host."""
 
+# The part of runc's create/run descriptions that explains bundles.
+_BUNDLE_TEXT = """The bundle
+is a directory with a specification file named "config.json" and a root
+filesystem.
+
+The specification file includes an args parameter. The args parameter is used
+to specify command(s) that get run when the container is started. To change the
+command(s) that get executed on start, edit the args parameter of the spec. See
+"pyrunc spec --help" for more explanation."""
+
+
 COMMANDS = {
     "checkpoint": {
         "aliases": (),
@@ -205,14 +216,8 @@ the container:
         "aliases": (),
         "usage": "create a container",
         "args_usage": _ID_NEW,
-        "description": """The create command creates an instance of a container for a bundle. The bundle
-is a directory with a specification file named "config.json" and a root
-filesystem.
-
-The specification file includes an args parameter. The args parameter is used
-to specify command(s) that get run when the container is started. To change the
-command(s) that get executed on start, edit the args parameter of the spec. See
-"pyrunc spec --help" for more explanation.""",
+        "description": "The create command creates an instance of a container for a bundle. "
+                       + _BUNDLE_TEXT,
         "args": (("exact", 1),),
         "flags": (_BUNDLE, _CONSOLE_SOCKET, _PIDFD_SOCKET, _PID_FILE, _NO_PIVOT,
                   _NO_NEW_KEYRING, _PRESERVE_FDS),
@@ -418,14 +423,8 @@ resumed.""",
         "aliases": (),
         "usage": "create and run a container",
         "args_usage": _ID_NEW,
-        "description": """The run command creates an instance of a container for a bundle. The bundle
-is a directory with a specification file named "config.json" and a root
-filesystem.
-
-The specification file includes an args parameter. The args parameter is used
-to specify command(s) that get run when the container is started. To change the
-command(s) that get executed on start, edit the args parameter of the spec. See
-"pyrunc spec --help" for more explanation.""",
+        "description": "The run command creates an instance of a container for a bundle. "
+                       + _BUNDLE_TEXT,
         "args": (("exact", 1),),
         "flags": (
             _BUNDLE,

@@ -8,12 +8,9 @@ code, or 128+N when the process was killed by signal N.
 
 import os
 
-from pyrunc import container, log
+from pyrunc import container, log, signals
 from pyrunc.commands.create import options
 from pyrunc.errors import RuntimeFailure
-
-# Signals a foreground runtime passes on to the container (runc forwards all it can).
-_FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
 
 
 def run(inv):
@@ -34,11 +31,11 @@ def run(inv):
         raise
     if detach:
         return 0
-    _forward_signals(pid)
+    signals.forward_to(pid)
     if master is not None:
         from pyrunc import terminal
 
-        status = _exit_status(terminal.proxy(master, pid))
+        status = signals.exit_status(terminal.proxy(master, pid))
     else:
         status = _wait_for(pid)
     if not inv.flags.get("keep", False):
@@ -63,30 +60,11 @@ def _receive_terminal(console):
     return master
 
 
-def _exit_status(status):
-    if os.WIFSIGNALED(status):
-        return 128 + os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
-
-
 def _cleanup(root, cid):
     try:
         container.delete(root, cid, force=True)
     except RuntimeFailure:
         pass
-
-
-def _forward_signals(pid):
-    import _signal
-
-    def forward(signum, frame):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-    for signum in _FORWARDED:
-        _signal.signal(signum, forward)
 
 
 def _wait_for(pid):
@@ -97,4 +75,4 @@ def _wait_for(pid):
         except ChildProcessError:
             return 255
         if wpid == pid:
-            return _exit_status(status)
+            return signals.exit_status(status)
