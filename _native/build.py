@@ -11,7 +11,7 @@ import os
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-AREAS = ("mount", "sched", "caps", "seccomp", "tty")
+AREAS = ("mount", "sched", "caps", "seccomp", "cgroup", "tty")
 
 ffibuilder = FFI()
 for area in AREAS:

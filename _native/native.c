@@ -143,3 +143,8 @@ long pyrunc_join_session_keyring(const char *name)
 {
     return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
 }
+
+int pyrunc_bpf(int cmd, void *attr, unsigned int size)
+{
+    return syscall(SYS_bpf, cmd, attr, size);
+}

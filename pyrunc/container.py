@@ -14,14 +14,18 @@ from pyrunc.signals import SIGKILL
 from pyrunc.state import Container
 
 CLONE_NEWPID = 0x20000000
+START_ERROR = "start.err"   # in the container's state directory; see _child()
 
 
 class CreateOptions:
     __slots__ = ("bundle", "pid_file", "console_socket", "no_pivot", "preserve_fds",
-                 "no_new_keyring", "listen_fds")
+                 "no_new_keyring", "listen_fds", "globals")
 
     def __init__(self, bundle="", pid_file="", console_socket="", no_pivot=False, preserve_fds=0,
-                 no_new_keyring=False):
+                 no_new_keyring=False, globals_=None):
+        # --- cgroups integration: the parsed global flags (--systemd-cgroup,
+        # --cgroup-manager, --rootless) pick the cgroup manager; None = cgroupfs.
+        self.globals = globals_
         self.no_new_keyring = no_new_keyring
         self.listen_fds = 0  # socket activation, decided by create before forking
         self.bundle = bundle
@@ -41,10 +45,29 @@ def load_bundle(bundle):
         log.warning(warning)
     if config.root is None:
         raise RuntimeFailure("root: config.json must specify the root filesystem")
+    refuse_unsupported(config)
     rootfs = os.path.normpath(os.path.join(bundle, config.root.path))
     if not os.path.isdir(rootfs):
         raise RuntimeFailure(f'rootfs ("{rootfs}") does not exist')
     return bundle, config, rootfs
+
+
+# Namespaces pyrunc cannot set up yet. runtime-spec: "If the runtime does not support
+# the namespace type, it MUST generate an error" (silently sharing the host's user
+# namespace would run a "rootless" container as real root).
+_UNSUPPORTED_NAMESPACES = ("user", "time")
+
+
+def refuse_unsupported(config):
+    linux = config.linux
+    if linux is None:
+        return
+    for index, ns in enumerate(linux.namespaces):
+        if ns.type in _UNSUPPORTED_NAMESPACES:
+            raise RuntimeFailure(f"linux.namespaces[{index}]: {ns.type} namespaces are not "
+                                 "supported by pyrunc yet")
+    if linux.uid_mappings or linux.gid_mappings:
+        raise RuntimeFailure("linux.uidMappings: user namespaces are not supported by pyrunc yet")
 
 
 def check_terminal(terminal, console_socket, detached):
@@ -87,10 +110,17 @@ def create(root, container_id, opts, detached=True):
     container = Container.claim(root, container_id)
     pid = 0
     console = ours = None
+    cgroup = None
     try:
         console, ours = open_console(terminal, opts.console_socket)
         os.mkfifo(container.fifo_path, 0o622)
-        pid, channel = fork_init(config, bundle, rootfs, container, opts, console)
+        # --- cgroups integration: directories made and limits applied before the
+        # init exists; the forked child joins them first thing (see _child).
+        from pyrunc import cgroups
+
+        cgroup = cgroups.manager_for(config, container_id, opts.globals)
+        cgroup.create()
+        pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup)
         container.data = {
             "ociVersion": config.oci_version,
             "id": container_id,
@@ -104,8 +134,12 @@ def create(root, container_id, opts, detached=True):
             "has_process": config.process is not None,
             # `exec` starts from the container's process as captured at create.
             "process": config.raw.get("process"),
+            "seccomp": (config.raw.get("linux") or {}).get("seccomp"),
             "own_pid_ns": _new_namespace(config, "pid"),
             "hooks": config.raw.get("hooks") or {},
+            # --- cgroups integration: the manager's state; state.py reads the freezer file.
+            "cgroup": cgroup.to_state(),
+            "freezer_state_file": cgroup.freezer_state_file(),
         }
         container.save()
         _drive_setup(channel, container, config)
@@ -117,6 +151,8 @@ def create(root, container_id, opts, detached=True):
     except BaseException as e:
         if pid:
             _kill_and_reap(pid)
+        if cgroup is not None:
+            cgroup.destroy()  # --- cgroups integration: only what create() made
         if ours is not None:
             ours.close()
         container.remove()
@@ -164,7 +200,7 @@ def _new_namespace(config, ns_type):
     return linux is not None and any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
 
 
-def fork_init(config, bundle, rootfs, container, opts, console=None):
+def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None):
     """Fork the init, in a new (or joined) pid namespace when the config asks.
 
     unshare(CLONE_NEWPID) affects only children, so the runtime does it and forks
@@ -187,11 +223,16 @@ def fork_init(config, bundle, rootfs, container, opts, console=None):
         else:
             sys.unshare(CLONE_NEWPID)
     cgroup_binds = _cgroup_binds(config)
+    if cgroup_binds is not None and cgroup is not None and cgroup.mount_binds():
+        # --- cgroups integration: a "cgroup" mount shows the container's own cgroups.
+        cgroup_binds = cgroup.mount_binds()
+    # The debug texts are runc's: its tests and people grepping logs look for them.
+    log.debug("nsexec container setup")
     pid = os.fork()
     if pid == 0:
         parent_end.close()
         _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
-               console)
+               console, cgroup)
     child_end.close()
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
@@ -233,21 +274,37 @@ class _ChildSync:
         self.channel.send(sync.WARN, message)
 
 
-def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console):
+def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
+           cgroup=None):
     """The forked init. Never returns: it execs the user process or exits."""
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
         "pid": 0, "bundle": bundle, "annotations": config.annotations})
+    start_error_fd = None
     try:
+        if cgroup is not None:
+            # --- cgroups integration: join before anything else, and before
+            # init.setup() unshares the cgroup namespace (whose root is then
+            # this cgroup). On hybrid hosts this includes the unified one.
+            cgroup.join_self()
         from pyrunc import flags as F
 
         # If create dies during setup, so does the half-made container.
         sys.prctl(F.PR_SET_PDEATHSIG, SIGKILL)
+        if log.debug_enabled():
+            channel.send(sync.DEBUG, "child process in init()")
 
         def run_hook(kind, hook_list):
             state = dict(child_sync.state)
             hooks.run_hooks(kind, hook_list, state)
+
+        if config.hooks.start_container:
+            # A startContainer hook can only fail after `start` has woken the init;
+            # the init reports that in a file `start` reads (opened now, while the
+            # state directory is still reachable).
+            start_error_fd = os.open(os.path.join(container.dir, START_ERROR),
+                                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
 
         ctx = init.InitContext(
             config, bundle, rootfs, child_sync, container.fifo_path, child_sync.warn, run_hook,
@@ -255,10 +312,13 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
             cgroup_binds=cgroup_binds,
             keyring=None if opts.no_new_keyring else "_ses." + container.id,
             extra_env=("LISTEN_FDS=%d" % opts.listen_fds, "LISTEN_PID=1") if opts.listen_fds else (),
-            keep_fds=(channel.fileno(),) + ((console.fileno(),) if console else ()),
+            keep_fds=(channel.fileno(),) + ((console.fileno(),) if console else ())
+            + ((start_error_fd,) if start_error_fd is not None else ()),
             console_fd=console.fileno() if console else None)
         path, argv, env, fifo_fd = init.setup(sys, ctx)
         sys.prctl(F.PR_SET_PDEATHSIG, 0)
+        if log.debug_enabled():
+            channel.send(sync.DEBUG, "init: closing the pipe to signal completion")
         channel.send(sync.READY)
         channel.close()
         if path is None:
@@ -271,23 +331,34 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
 
         init.finish(path, argv, env, fifo_fd, start_hooks)
     except RuntimeFailure as e:
-        _child_error(channel, "unable to start container process: " + e.message)
+        _child_error(channel, "unable to start container process: " + e.message, start_error_fd)
     except sync.ProtocolError:
         pass
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
         _child_error(channel, "unable to start container process: error during container init: "
-                     f"{where}{(e.strerror or str(e)).lower()}")
+                     f"{where}{(e.strerror or str(e)).lower()}", start_error_fd)
     except BaseException as e:  # noqa: BLE001 - the init must always report and exit
-        _child_error(channel, f"unable to start container process: {type(e).__name__}: {e}")
+        _child_error(channel, f"unable to start container process: {type(e).__name__}: {e}",
+                     start_error_fd)
     os._exit(1)
 
 
-def _child_error(channel, message):
+def _child_error(channel, message, start_error_fd=None):
+    """To the runtime while it waits for READY. After that (a startContainer hook
+    failing) nobody listens on the channel: into the file `start` reads, and on the
+    container's stderr, which is the caller's for a foreground run."""
     try:
         channel.send(sync.ERROR, message)
-    except Exception:  # noqa: BLE001 - parent gone; nothing else to tell
-        pass
+    except Exception:  # noqa: BLE001 - the runtime has returned already
+        data = (message + "\n").encode("utf-8", "replace")
+        for fd in (start_error_fd, 2):
+            if fd is None:
+                continue
+            try:
+                os.write(fd, data)
+            except OSError:
+                pass
 
 
 def _drive_setup(channel, container, config):
@@ -310,6 +381,9 @@ def _expect(channel, tag):
         got, payload = channel.recv()
         if got == sync.WARN:
             log.warning(payload)
+            continue
+        if got == sync.DEBUG:
+            log.debug(payload)
             continue
         if got == tag:
             return payload
@@ -367,6 +441,18 @@ def _start_locked(container):
     finally:
         os.close(fd)
     os.unlink(container.fifo_path)
+    if (container.data.get("hooks") or {}).get("startContainer"):
+        # runtime-spec: "If any startContainer hook fails, the runtime MUST generate an
+        # error, stop the container". The init tells so in START_ERROR.
+        _wait_exec(container.pid)
+        try:
+            with open(os.path.join(container.dir, START_ERROR), "rb") as f:
+                failure = f.read().decode("utf-8", "replace").strip()
+        except FileNotFoundError:
+            failure = ""
+        if failure:
+            _signal_quietly(container, SIGKILL)
+            raise RuntimeFailure(failure)
     poststart = hooks.stored(container.data.get("hooks"), "poststart")
     if poststart:
         _wait_exec(container.pid)
@@ -377,6 +463,13 @@ def _start_locked(container):
             # container is stopped.
             _signal(container, SIGKILL)
             raise
+
+
+def _signal_quietly(container, signal_number):
+    try:
+        _signal(container, signal_number)
+    except RuntimeFailure:
+        pass
 
 
 def _wait_exec(pid, timeout=10.0):
@@ -406,7 +499,13 @@ def kill(root, container_id, signal_number, all_processes=False):
         raise RuntimeFailure("container not running")
     if all_processes:
         _signal_others(container, signal_number)
-    _signal(container, signal_number)
+    try:
+        _signal(container, signal_number)
+    except RuntimeFailure:
+        # --- cgroups integration: --all may have signalled the init already
+        # (it is in the container's cgroup); runc's --all does not fail then.
+        if not all_processes:
+            raise
 
 
 def _signal_others(container, signal_number):
@@ -416,6 +515,9 @@ def _signal_others(container, signal_number):
     are the processes in the init's mount namespace (cgroups, later, say it too).
     """
     if container.data.get("own_pid_ns"):
+        return
+    # --- cgroups integration: the container's cgroup lists its processes.
+    if _signal_cgroup(container, signal_number):
         return
     mnt_ns = container.data.get("mnt_ns")
     if not mnt_ns or mnt_ns == _ns_id(os.getpid(), "mnt"):
@@ -429,6 +531,48 @@ def _signal_others(container, signal_number):
                 os.kill(int(entry), signal_number)
             except ProcessLookupError:
                 pass
+
+
+def _signal_cgroup(container, signal_number):
+    """--- cgroups integration: signal every process in the container's cgroup, frozen
+    meanwhile so none can fork past the list (runc does the same). False when the
+    container has no cgroup to ask (disabled manager): callers fall back."""
+    from pyrunc import cgroups
+
+    manager = cgroups.load(container.data.get("cgroup"))
+    if not manager.enabled or not manager.exists():
+        return False
+    froze = False
+    if manager.freezer_state_file() and not manager.frozen():
+        try:
+            manager.freeze()
+            froze = True
+        except RuntimeFailure as e:
+            log.warning(str(e))
+    try:
+        me = os.getpid()
+        for pid in manager.pids() or ():
+            if pid != me:
+                try:
+                    os.kill(pid, signal_number)
+                except ProcessLookupError:
+                    pass
+    finally:
+        if froze:
+            manager.thaw()
+    return True
+
+
+def _thaw_if_frozen(container):
+    """--- cgroups integration: a SIGKILLed task in a frozen v1 cgroup dies only once
+    thawed (delete --force of a paused container)."""
+    if not container.data.get("freezer_state_file"):
+        return
+    from pyrunc import cgroups
+
+    manager = cgroups.load(container.data.get("cgroup"))
+    if manager.frozen():
+        manager.thaw()
 
 
 def _signal(container, signal_number):
@@ -506,6 +650,7 @@ def _kill_and_wait(container):
         _signal(container, SIGKILL)
     except RuntimeFailure:
         return
+    _thaw_if_frozen(container)  # --- cgroups integration
     if not wait_gone(container, 10.0):
         raise RuntimeFailure("container init still running")
 
@@ -519,6 +664,15 @@ def destroy(container):
     """
     poststop = hooks.stored(container.data.get("hooks"), "poststop")
     state = container.oci_state(st.STOPPED)
+    if container.data.get("cgroup"):
+        # --- cgroups integration: the init is gone; without its own pid namespace
+        # its children may not be (runc kills what is left in the cgroup too).
+        # Then remove the cgroups create made.
+        from pyrunc import cgroups
+
+        if not container.data.get("own_pid_ns"):
+            _signal_cgroup(container, SIGKILL)
+        cgroups.load(container.data["cgroup"]).destroy()
     container.remove()
     hooks.run_hooks_warn("poststop", poststop, state, log.warning)
 

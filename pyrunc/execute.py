@@ -22,7 +22,7 @@ from pyrunc.errors import ConfigError, RuntimeFailure
 from pyrunc.state import Container
 
 # Joined in this order; mnt last (it changes root and cwd), user first (later).
-_JOIN_ORDER = ("ipc", "uts", "net", "cgroup", "time", "mnt")
+_JOIN_ORDER = ("ipc", "uts", "net", "cgroup", "mnt")
 _NS_FLAGS = {
     "ipc": F.CLONE_NEWIPC, "uts": F.CLONE_NEWUTS, "net": F.CLONE_NEWNET,
     "cgroup": F.CLONE_NEWCGROUP, "time": F.CLONE_NEWTIME, "mnt": F.CLONE_NEWNS,
@@ -155,8 +155,14 @@ def run(root, container_id, flags, args):
     program = None
     if container.data.get("seccomp") is not None:
         program = init.compile_seccomp(container.data["seccomp"])
+    from pyrunc import cgroups
+
+    # runc: an exec'd process joins the init's cgroups (or --cgroup sub-cgroups of
+    # them); checked here, done by the child before it joins any namespace.
+    join_cgroups = cgroups.exec_join(container.data.get("cgroup"), flags.get("cgroup"),
+                                     container.pid)
     try:
-        pid = _spawn(container, process, preserve, console, program)
+        pid = _spawn(container, process, preserve, console, program, join_cgroups)
     finally:
         if console is not None:
             console.close()
@@ -206,7 +212,7 @@ def _namespaces_to_join(init_pid):
     return fds
 
 
-def _spawn(container, process, preserve, console, program):
+def _spawn(container, process, preserve, console, program, join_cgroups):
     from pyrunc.syscalls import LinuxSyscalls
 
     sys = LinuxSyscalls()
@@ -228,7 +234,8 @@ def _spawn(container, process, preserve, console, program):
     pid = os.fork()
     if pid == 0:
         os.close(err_r)
-        _child(sys, process, fds, err_w, preserve, console.fileno() if console else None, program)
+        _child(sys, process, fds, err_w, preserve, console.fileno() if console else None, program,
+               join_cgroups)
     os.close(err_w)
     for fd in fds.values():
         os.close(fd)
@@ -264,9 +271,10 @@ def _warn(message):
     log.warning(message)
 
 
-def _child(sys, process, ns_fds, err_w, preserve, console_fd, program):
+def _child(sys, process, ns_fds, err_w, preserve, console_fd, program, join_cgroups):
     """Never returns: execs the process or reports why not and exits."""
     try:
+        join_cgroups()
         for name in _JOIN_ORDER:
             fd = ns_fds.get(name)
             if fd is not None:

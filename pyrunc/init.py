@@ -15,7 +15,7 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Namespaces are joined/made in this order; pid (and user, later) are the
 # parent's job because they take effect for children only.
-_CHILD_NAMESPACES = ("ipc", "uts", "network", "mount", "cgroup", "time")
+_CHILD_NAMESPACES = ("ipc", "uts", "network", "mount", "cgroup")
 
 
 class InitContext:

@@ -12,7 +12,7 @@ Semantics follow what runc 1.1 does with libseccomp, where the spec leaves room:
 
 * Actions: SCMP_ACT_KILL and _KILL_THREAD kill the thread, _KILL_PROCESS the
   process; _ERRNO and _TRACE carry `errnoRet` (default EPERM, as runc);
-  SCMP_ACT_NOTIFY (seccomp agents) is not supported and refused with an error.
+  SCMP_ACT_NOTIFY hands the syscall to a seccomp agent (see "Seccomp agents").
 * A rule whose action equals the default action is dropped (libseccomp refuses
   such rules; runc skips them).
 * Unknown syscall names are skipped (a kernel or header set without them); a
@@ -41,10 +41,32 @@ about log2(intervals) comparisons per syscall instead of a linear scan. Jumps
 are assembled from labels; a conditional jump farther than 255 instructions
 is rewritten through an unconditional `ja` trampoline.
 
+Seccomp agents (SCMP_ACT_NOTIFY, runtime-spec config-linux.md "Seccomp" and
+runtime.md's ContainerProcessState; runc 1.1.5's behaviour):
+
+* A notifying rule makes the filter load with SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  the kernel returns a listener fd on which the agent receives the notifications.
+  NOTIFY may not be the default action, nor apply to `write` (runc refuses it
+  there: its init would block talking to its parent), and linux.seccomp.listenerPath
+  must name the agent's unix socket ("@name" is an abstract socket, as Go dials it).
+* The runtime connects to the agent before forking (`connect_agent`, a clear error
+  when nobody listens) and the forked process, right after loading the filter,
+  sends one message: data = the ContainerProcessState JSON {"ociVersion", "fds":
+  ["seccompFd"], "pid", "metadata" (listenerMetadata), "state"}, SCM_RIGHTS = the
+  listener fd; then it closes the listener and the socket (`Agent`). Nothing but
+  that sendmsg runs between the filter and the hand-over, so a rule that notifies
+  read/close/execve cannot block the runtime on an agent that has no fd yet. Once
+  every copy of the listener is closed (the agent died), notified syscalls fail
+  with ENOSYS.
+
 Import cost matters (this runs on `create` when the config has seccomp): only
-builtins and the generated table module are imported.
+builtins and the generated table module are imported (plus `_socket`, already
+loaded by the runtime, when an agent is used).
 """
 
+import os
+
+from pyrunc import SPEC_VERSION   # ContainerProcessState.ociVersion
 from pyrunc.errors import RuntimeFailure
 
 # linux/seccomp.h: filter return values.
@@ -82,7 +104,7 @@ OFF_NR = 0
 OFF_ARCH = 4
 OFF_ARGS = 16
 
-# runtime-spec names -> how the action is built. NOTIFY is known but refused.
+# runtime-spec names -> how the action is built.
 ACTIONS = {
     "SCMP_ACT_KILL": RET_KILL_THREAD,
     "SCMP_ACT_KILL_THREAD": RET_KILL_THREAD,
@@ -92,7 +114,9 @@ ACTIONS = {
     "SCMP_ACT_TRACE": RET_TRACE,
     "SCMP_ACT_ALLOW": RET_ALLOW,
     "SCMP_ACT_LOG": RET_LOG,
+    "SCMP_ACT_NOTIFY": RET_USER_NOTIF,
 }
+NOTIFY = "SCMP_ACT_NOTIFY"
 _WITH_ERRNO = ("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE")
 # Default actions after which new syscalls need no -ENOSYS (runc: isAllowAction).
 _PERMISSIVE = (RET_ALLOW, RET_LOG)
@@ -113,7 +137,7 @@ FOREIGN_ARCHES = (
 ARCHITECTURES = NATIVE_ARCHES + FOREIGN_ARCHES
 
 # seccomp(2) filter flags. WAIT_KILLABLE_RECV only changes how a notify
-# listener waits; without notify support it is accepted and ignored.
+# listener waits (runc 1.1.5 does not know it); accepted and ignored.
 KNOWN_FLAGS = {
     "SECCOMP_FILTER_FLAG_TSYNC": 1,
     "SECCOMP_FILTER_FLAG_LOG": 2,
@@ -123,6 +147,17 @@ KNOWN_FLAGS = {
 SUPPORTED_FLAGS = ("SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                    "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
 
+# Flags the compiler adds itself: the listener for an agent; TSYNC_ESRCH lets
+# TSYNC coexist with NEW_LISTENER (the kernel refuses the pair otherwise;
+# libseccomp adds it the same way).
+FLAG_TSYNC = 1
+FLAG_NEW_LISTENER = 8
+FLAG_TSYNC_ESRCH = 16
+
+# The name of the listener fd in ContainerProcessState.fds (specs-go SeccompFdName).
+SECCOMP_FD_NAME = "seccompFd"
+
+
 _M32 = 0xFFFFFFFF
 
 
@@ -130,9 +165,11 @@ class Program:
     """A compiled filter: `insns` [(code, jt, jf, k)], seccomp(2) `flags`, and what
     went into it (for plans, logs and tests)."""
 
-    __slots__ = ("insns", "flags", "default", "arches", "rules", "skipped", "flag_names")
+    __slots__ = ("insns", "flags", "default", "arches", "rules", "skipped", "flag_names",
+                 "notify")
 
-    def __init__(self, insns, flags, default, arches, rules, skipped, flag_names):
+    def __init__(self, insns, flags, default, arches, rules, skipped, flag_names, notify=False):
+        self.notify = notify   # a rule notifies: loading returns a listener fd for the agent
         self.insns = insns
         self.flags = flags
         self.default = default
@@ -153,6 +190,8 @@ class Program:
                 f"archs {','.join(self.arches)}, {len(self.insns)} BPF instructions")
         if self.flag_names:
             text += ", flags " + ",".join(self.flag_names)
+        if self.notify:
+            text += ", notify listener for the seccomp agent"
         if self.skipped:
             text += ", unknown syscalls skipped: " + ",".join(self.skipped)
         return text
@@ -171,9 +210,6 @@ def action_name(value):
 
 
 def _action(name, errno_ret, where):
-    if name == "SCMP_ACT_NOTIFY":
-        raise RuntimeFailure("seccomp notify unsupported: pyrunc does not implement "
-                             "SCMP_ACT_NOTIFY (seccomp agents)")
     base = ACTIONS.get(name)
     if base is None:
         raise RuntimeFailure(f"{where}: invalid seccomp action {name!r}")
@@ -199,10 +235,23 @@ def _conditions(args, where):
     return out
 
 
+def uses_notify(seccomp):
+    """True when a rule of the `linux.seccomp` dict notifies an agent; runc's checks
+    (no NOTIFY default action, no NOTIFY for write) raise here."""
+    if seccomp.get("defaultAction") == NOTIFY:
+        raise RuntimeFailure("SCMP_ACT_NOTIFY cannot be used as default action")
+    notify = False
+    for entry in seccomp.get("syscalls") or ():
+        if entry.get("action") == NOTIFY:
+            notify = True
+            if "write" in (entry.get("names") or ()):
+                raise RuntimeFailure("SCMP_ACT_NOTIFY cannot be used for the write syscall")
+    return notify
+
+
 def compile(seccomp):  # noqa: A001 - the module's verb
     """Build the Program for a `linux.seccomp` dict (shape already checked by the spec model)."""
-    if seccomp.get("defaultAction") == "SCMP_ACT_NOTIFY":
-        raise RuntimeFailure("SCMP_ACT_NOTIFY cannot be used as default action")
+    notify = uses_notify(seccomp)
     default = _action(seccomp["defaultAction"], seccomp.get("defaultErrnoRet"), "linux.seccomp")
 
     flags = 0
@@ -230,12 +279,6 @@ def compile(seccomp):  # noqa: A001 - the module's verb
     unknown = []
     rules = 0
     syscalls = seccomp.get("syscalls") or ()
-    notify_write = False
-    for n, entry in enumerate(syscalls):
-        if entry.get("action") == "SCMP_ACT_NOTIFY" and "write" in entry["names"]:
-            notify_write = True
-    if notify_write:
-        raise RuntimeFailure("SCMP_ACT_NOTIFY cannot be used for the write syscall")
     for n, entry in enumerate(syscalls):
         where = f"linux.seccomp.syscalls[{n}]"
         action = _action(entry["action"], entry.get("errnoRet"), where)
@@ -269,9 +312,119 @@ def compile(seccomp):  # noqa: A001 - the module's verb
     if len(insns) > BPF_MAXINSNS:
         raise RuntimeFailure(f"seccomp filter too large: {len(insns)} BPF instructions "
                              f"(the kernel takes at most {BPF_MAXINSNS})")
+    if notify:
+        flags |= FLAG_NEW_LISTENER
+        if flags & FLAG_TSYNC:
+            flags |= FLAG_TSYNC_ESRCH
     short = {"SCMP_ARCH_X86_64": "x86_64", "SCMP_ARCH_X32": "x32", "SCMP_ARCH_X86": "x86"}
     return Program(insns, flags, default, [short[a] for a in arch_names], rules, unknown,
-                   flag_names)
+                   flag_names, notify)
+
+
+# --------------------------------------------------------------------------
+# Seccomp agents
+# --------------------------------------------------------------------------
+
+
+def listener_path(seccomp):
+    """linux.seccomp.listenerPath when a rule notifies, else None."""
+    if not uses_notify(seccomp):
+        return None
+    path = seccomp.get("listenerPath") or ""
+    if not path:
+        raise RuntimeFailure("listenerPath is not set: SCMP_ACT_NOTIFY needs "
+                             "linux.seccomp.listenerPath (the seccomp agent's socket)")
+    return path
+
+
+def connect_agent(seccomp, state, pid=0):
+    """An `Agent` connected to listenerPath, or None when no rule notifies.
+
+    Done by the runtime before it forks, so a missing agent fails the operation
+    before anything runs. `state` is the runtime-spec state sent along (the dict
+    is read again at `prepare`, so its pid may be filled in later); `pid` the
+    process's pid as the runtime sees it, 0 = state["pid"].
+    """
+    path = listener_path(seccomp)
+    if path is None:
+        return None
+    import _socket
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+    # Go's net.Dial("unix", "@name") dials the abstract socket "\0name".
+    address = "\0" + path[1:] if path.startswith("@") else path
+    try:
+        sock.connect(address)
+    except OSError as e:
+        sock.close()
+        raise RuntimeFailure("failed to connect with seccomp agent specified in the seccomp "
+                             f"profile: dial unix {path}: connect: "
+                             f"{(e.strerror or str(e)).lower()}") from None
+    return Agent(sock, path, seccomp.get("listenerMetadata") or "", state, pid)
+
+
+class Agent:
+    """The connection to a seccomp agent, used by the forked process: `prepare()`
+    before the filter is loaded, `send(listener)` right after."""
+
+    __slots__ = ("sock", "path", "metadata", "state", "pid", "message", "_socket", "_jsonio")
+
+    def __init__(self, sock, path, metadata, state, pid=0):
+        # Imported here, in the runtime: the forked process may have pivoted into
+        # the container's root by the time it prepares the message.
+        import _socket
+
+        from pyrunc import jsonio
+
+        self._socket = _socket
+        self._jsonio = jsonio
+        self.sock = sock
+        self.path = path
+        self.metadata = metadata
+        self.state = state
+        self.pid = pid
+        self.message = None
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def process_state(self):
+        """runtime-spec ContainerProcessState (keys in specs-go's order)."""
+        state = {"ociVersion": self.state.get("ociVersion") or SPEC_VERSION,
+                 "id": self.state.get("id", ""), "status": self.state.get("status", ""),
+                 "pid": self.state.get("pid") or 0, "bundle": self.state.get("bundle", "")}
+        if not state["pid"]:
+            del state["pid"]   # omitempty
+        if self.state.get("annotations"):
+            state["annotations"] = dict(self.state["annotations"])
+        out = {"ociVersion": SPEC_VERSION, "fds": [SECCOMP_FD_NAME],
+               "pid": self.pid or self.state.get("pid") or 0}
+        if self.metadata:
+            out["metadata"] = self.metadata
+        out["state"] = state
+        return out
+
+    def prepare(self):
+        """Build the message now: after the filter only the sendmsg may run."""
+        self.message = self._jsonio.dumps(self.process_state()).encode("utf-8")
+
+    def send(self, listener):
+        """Hand the listener to the agent, then close our copies of both fds."""
+        _socket = self._socket
+        if self.message is None:
+            self.prepare()
+        try:
+            self.sock.sendmsg([self.message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                                                 listener.to_bytes(4, "little"))])
+        except OSError as e:
+            raise RuntimeFailure(f"cannot send seccomp fd to {self.path}: "
+                                 f"{(e.strerror or str(e)).lower()}") from None
+        finally:
+            self.close()
+            os.close(listener)
+
+    def close(self):
+        self.sock.close()
 
 
 # --------------------------------------------------------------------------

@@ -151,10 +151,12 @@ class Container:
         finished and the user program has not been started; otherwise running."""
         if not self.init_alive():
             return STOPPED
-        if os.path.exists(self.fifo_path):
-            return CREATED
+        # --- cgroups integration: frozen wins over created, as in runc (a created
+        # container can be paused, and resume returns it to created).
         if self._frozen():
             return PAUSED
+        if os.path.exists(self.fifo_path):
+            return CREATED
         return RUNNING
 
     def _frozen(self):

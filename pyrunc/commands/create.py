@@ -8,7 +8,8 @@ def options(inv):
     return container.CreateOptions(
         bundle=f.get("bundle", ""), pid_file=f.get("pid_file", ""),
         console_socket=f.get("console_socket", ""), no_pivot=f.get("no_pivot", False),
-        preserve_fds=f.get("preserve_fds", 0), no_new_keyring=f.get("no_new_keyring", False))
+        preserve_fds=f.get("preserve_fds", 0), no_new_keyring=f.get("no_new_keyring", False),
+        globals_=inv.globals)
 
 
 def run(inv):

@@ -8,10 +8,11 @@ it cannot claim what pyrunc does not do.
 import os
 
 from pyrunc import __version__, jsonio, rootfs, seccomp
+from pyrunc.container import _UNSUPPORTED_NAMESPACES
 from pyrunc.spec import tables
 
-# Namespaces pyrunc can make or join: user namespaces are not implemented yet.
-_NAMESPACES = tuple(t for t in tables.NAMESPACE_TYPES if t != "user")
+# Namespaces pyrunc can make or join; create refuses the others.
+_NAMESPACES = tuple(t for t in tables.NAMESPACE_TYPES if t not in _UNSUPPORTED_NAMESPACES)
 
 
 def features():

@@ -152,3 +152,15 @@ def test_rlimit_above_hard_limit_fails_cleanly(rt, bundle, cid):
     if proc.returncode == 0:
         rt.delete_force(cid)
     assert rt.list_ids() == []
+
+
+@pytest.mark.pyrunc_only
+@pytest.mark.parametrize("ns", ["user", "time"])
+def test_unsupported_namespace_is_refused_not_ignored(rt, bundle, cid, ns):
+    def edit(cfg):
+        cfg["linux"]["namespaces"].append({"type": ns})
+
+    proc = rt.create(cid, bundle(["true"], edit=edit))
+    assert proc.returncode == 1
+    assert f"{ns} namespaces are not supported by pyrunc yet" in proc.stderr
+    assert rt.list_ids() == []

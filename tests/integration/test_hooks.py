@@ -197,3 +197,14 @@ def test_hook_timeout(rt, bundle, cid, hooks):
     assert elapsed < 10, f"timeout of 1 s not honoured ({elapsed:.1f} s)"
     assert "timeout" in unescape(proc.stderr).lower() or "timed out" in proc.stderr.lower()
     assert rt.list_ids() == []
+
+
+def test_failing_start_container_hook_fails_start(rt, bundle, cid):
+    """runtime-spec: a failing startContainer hook is an error of `start` and the container stops."""
+    b = bundle(["true"], hooks={"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]})
+    assert rt.create(cid, b).returncode == 0
+    proc = rt("start", cid)
+    assert proc.returncode != 0
+    assert "error running hook" in proc.stderr
+    rt.wait_status(cid, "stopped")
+    assert rt("delete", cid).returncode == 0

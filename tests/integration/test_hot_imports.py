@@ -70,6 +70,12 @@ PYRUNC_ALLOWED = frozenset({
     "pyrunc.init",
     "pyrunc.rootfs",
     "pyrunc.capabilities",
+    # cgroups: the package and the backend this host needs
+    "pyrunc.cgroups",
+    "pyrunc.cgroups.v1",
+    "pyrunc.cgroups.hybrid",
+    "pyrunc.cgroups.v2",
+    "pyrunc.cgroups.disabled",
 })
 
 # Never on the hot path, whatever the allowlist above says (performance.md §4, §6).

@@ -16,6 +16,7 @@ def test_features_come_from_the_tables():
     assert f["linux"]["capabilities"][0] == "CAP_CHOWN"
     assert len(f["linux"]["capabilities"]) == len(tables.CAPABILITIES)
     assert "user" not in f["linux"]["namespaces"]  # not implemented: not claimed
+    assert "time" not in f["linux"]["namespaces"]
     assert "SCMP_ACT_NOTIFY" not in f["linux"]["seccomp"]["actions"]
 
 

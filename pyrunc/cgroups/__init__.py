@@ -1,0 +1,722 @@
+"""Cgroup managers: one interface, one backend per kind of host.
+
+    manager_for(config, container_id, globals) -> Manager     (create/run)
+    load(state_dict) -> Manager                                (every later command)
+
+A Manager is made before the init is forked and does, in lifecycle order:
+
+    create()            make the directories, apply linux.resources (before the
+                        init exists, so it starts already limited)
+    join_self()         in the forked child, before anything else: move the
+                        calling process into every hierarchy (also exec's child)
+    join_pid(pid)       the same for another process
+    pids()              every process in the container's cgroup (None: unknown)
+    freeze() / thaw() / frozen()
+    apply(res, update)  `update`: write changed linux.resources values
+    stats()             `events`: runc's stats object
+    destroy()           `delete`: remove the directories it made, deepest first
+    to_state() / load() recorded in state.json, so start/kill/delete/exec
+                        recover the manager without the bundle or the flags
+
+Backends: v1.py (cgroup v1), hybrid.py (v1 + the cgroup2 "unified" mount, where
+runc also puts the container and where v2-only controllers such as hugetlb
+live), v2.py (pure cgroup2), disabled.py (`--cgroup-manager disabled`, or no
+cgroup mounts at all), systemd.py (`--systemd-cgroup`).
+
+Where a container's cgroup goes (runc's rules, kept because engines and tests
+look there):
+  - absolute cgroupsPath: from the root of each hierarchy;
+  - relative cgroupsPath: under the runtime's own cgroup of each hierarchy, as
+    /proc/self/cgroup says (pure v2: under its parent, as runc does, because a
+    cgroup with processes cannot enable controllers for its children);
+  - no cgroupsPath: relative, named after the container ID.
+
+Only hierarchies that really are cgroup mounts (from /proc/self/mountinfo) are
+used: on this host kind /sys/fs/cgroup is a writable tmpfs, and a mkdir there
+for an unmounted controller would "succeed" and create a plain directory.
+
+Hot path (create, start, kill, delete, state): this package and its backends
+import only os and errno.
+"""
+
+import errno
+import os
+
+from pyrunc.errors import RuntimeFailure
+
+V1, HYBRID, V2, DISABLED = "v1", "hybrid", "v2", "disabled"
+
+# Mount options of v1 cgroup mounts that are not controller names.
+_NOT_CONTROLLERS = frozenset(("rw", "ro", "xattr", "noprefix", "clone_children", "none",
+                              "cpuset_v2_mode", "nsdelegate", "memory_recursiveprot",
+                              "memory_localevents", "favordynmods", "relatime"))
+
+# runc's systemd check: systemd creates this directory when it is PID 1.
+_SYSTEMD_RUNNING_DIR = "/run/systemd/system"
+
+
+class CgroupError(RuntimeFailure):
+    """A cgroup operation failed; the message names the file or the resource.
+    `errno` is the kernel's answer when one was involved (0 otherwise)."""
+
+    def __init__(self, message, err=0):
+        super().__init__(message)
+        self.errno = err
+
+
+# -- small file helpers (shared by the backends) --------------------------------
+
+def read_file(path):
+    """The file's content without the trailing newline ("" if empty)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, 65536)
+        while True:
+            more = os.read(fd, 65536)
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", "replace").rstrip("\n")
+
+
+def read_int(path, unlimited=None):
+    """An integer file; "max" reads as `unlimited`."""
+    text = read_file(path).strip()
+    if text == "max":
+        return unlimited
+    return int(text)
+
+
+def write_file(directory, name, value):
+    """Write one value into a cgroup file, with runc's error texts:
+    `failed to write "100": openat2 /…/cpu.shares: no such file or directory`."""
+    path = directory + "/" + name
+    data = str(value)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+    except OSError as e:
+        raise CgroupError(f'failed to write "{data}": openat2 {path}: {_reason(e)}', e.errno) from None
+    try:
+        os.write(fd, data.encode())
+    except OSError as e:
+        raise CgroupError(f'failed to write "{data}": write {path}: {_reason(e)}', e.errno) from None
+    finally:
+        os.close(fd)
+
+
+def _reason(e):
+    return (e.strerror or str(e)).lower() if isinstance(e, OSError) else str(e)
+
+
+def clean_path(path):
+    """runc's CleanPath: a relative path is cleaned as if rooted at "/", so ".."
+    can never climb above the directory it is joined to."""
+    if not path:
+        return ""
+    if path.startswith("/"):
+        return os.path.normpath(path).replace("//", "/")
+    cleaned = os.path.normpath("/" + path).lstrip("/")
+    return cleaned or "."
+
+
+def join(base, inner):
+    """base + inner (inner relative or ".")."""
+    if inner in ("", "."):
+        return base
+    return base.rstrip("/") + "/" + inner.lstrip("/")
+
+
+# -- host layout ------------------------------------------------------------------
+
+class Hierarchy:
+    """One cgroup mount: `controllers` (tuple; () for cgroup2), where it is mounted,
+    and which cgroup of the hierarchy its mountpoint shows (`root`)."""
+
+    __slots__ = ("controllers", "mountpoint", "root", "key")
+
+    def __init__(self, controllers, mountpoint, root):
+        self.controllers = controllers
+        self.mountpoint = mountpoint
+        self.root = root
+        # The name runc uses in its path maps and that /proc/self/cgroup shows:
+        # "cpu,cpuacct", "name=systemd"; "" for the cgroup2 hierarchy.
+        self.key = ",".join(controllers)
+
+    def __repr__(self):
+        return f"Hierarchy({self.key!r}, {self.mountpoint!r}, {self.root!r})"
+
+
+class Layout:
+    """The cgroup mounts of this host: v1 hierarchies and the cgroup2 one (if any)."""
+
+    __slots__ = ("v1", "unified")
+
+    def __init__(self, v1, unified):
+        self.v1 = v1
+        self.unified = unified
+
+    @property
+    def mode(self):
+        if self.v1:
+            return HYBRID if self.unified is not None else V1
+        return V2 if self.unified is not None else DISABLED
+
+
+def _unescape(s):
+    # mountinfo writes space, tab, newline and backslash as \ooo.
+    if "\\" not in s:
+        return s
+    out, i = [], 0
+    while i < len(s):
+        if s[i] == "\\" and s[i + 1:i + 4].isdigit():
+            out.append(chr(int(s[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
+
+
+def parse_mountinfo(text, own=None):
+    """The Layout described by a /proc/PID/mountinfo text.
+
+    A hierarchy mounted more than once (bind mounts) is used through the mount
+    whose root holds the runtime's own cgroup (`own`, from parse_proc_cgroup),
+    else the first one.
+    """
+    v1 = {}
+    unified = None
+    for line in text.splitlines():
+        pre, sep, post = line.partition(" - ")
+        if not sep:
+            continue
+        fstype, _, rest = post.partition(" ")
+        if fstype != "cgroup" and fstype != "cgroup2":
+            continue
+        fields = pre.split(" ")
+        root = _unescape(fields[3])
+        point = _unescape(fields[4])
+        if fstype == "cgroup2":
+            h = Hierarchy((), point, root)
+            if unified is None or _better(h, unified, own):
+                unified = h
+            continue
+        super_opts = rest.split(" ", 1)[1] if " " in rest else ""
+        ctrls = tuple(o for o in super_opts.split(",")
+                      if o and o not in _NOT_CONTROLLERS and not o.startswith("release_agent="))
+        if not ctrls:
+            continue
+        h = Hierarchy(ctrls, point, root)
+        old = v1.get(h.key)
+        if old is None or _better(h, old, own):
+            v1[h.key] = h
+    return Layout(list(v1.values()), unified)
+
+
+def _better(new, old, own):
+    if own is None:
+        return False
+    path = own_path(own, new)
+    if path is None:
+        return False
+    return not _under(path, old.root) and _under(path, new.root)
+
+
+def _under(path, root):
+    return root == "/" or path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def parse_proc_cgroup(text):
+    """/proc/PID/cgroup as {controllers key: path}; the cgroup2 line's key is ""."""
+    out = {}
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) == 3:
+            out[parts[1]] = parts[2]
+    return out
+
+
+def own_path(own, hierarchy):
+    """The runtime's own cgroup in `hierarchy` (a path inside the hierarchy)."""
+    path = own.get(hierarchy.key)
+    if path is None and hierarchy.controllers:
+        # Same controllers, maybe listed in another order.
+        want = set(hierarchy.controllers)
+        for key, p in own.items():
+            if key and set(key.split(",")) == want:
+                return p
+    return path
+
+
+def host_dir(hierarchy, cgroup_path):
+    """The directory of `cgroup_path` (a path inside the hierarchy) on this mount."""
+    root = hierarchy.root
+    if root != "/" and _under(cgroup_path, root):
+        cgroup_path = cgroup_path[len(root.rstrip("/")):] or "/"
+    return join(hierarchy.mountpoint, cgroup_path)
+
+
+def read_layout():
+    """(Layout, own cgroups) of the calling process."""
+    with open("/proc/self/cgroup") as f:
+        own = parse_proc_cgroup(f.read())
+    with open("/proc/self/mountinfo") as f:
+        layout = parse_mountinfo(f.read(), own)
+    return layout, own
+
+
+def resolve(hierarchy, own, inner, parent_of_own=False):
+    """Where the container's cgroup goes in one hierarchy (see the module docstring).
+
+    `inner` is clean_path()'d; `parent_of_own` selects pure v2's rule for relative
+    paths (runc: the runtime's own cgroup most likely has processes, so its parent
+    is used)."""
+    if inner.startswith("/"):
+        return join(hierarchy.mountpoint, inner)
+    mine = own_path(own, hierarchy)
+    if mine is None:
+        return None
+    if parent_of_own:
+        mine = os.path.dirname(mine.rstrip("/")) or "/"
+    return join(host_dir(hierarchy, mine), inner)
+
+
+def inner_path(config, container_id):
+    """cgroupsPath, cleaned; the container ID (relative) when there is none."""
+    linux = config.linux
+    path = linux.cgroups_path if linux is not None else None
+    if not path:
+        return container_id
+    return clean_path(path)
+
+
+# -- choosing and recovering a manager ---------------------------------------------
+
+def manager_name(globals_):
+    """Which manager the global flags ask for: cgroupfs, systemd or disabled."""
+    if globals_ is None:
+        return "cgroupfs"
+    chosen = getattr(globals_, "cgroup_manager", None)
+    if chosen:
+        return chosen
+    if getattr(globals_, "systemd_cgroup", False):
+        return "systemd"
+    return "cgroupfs"
+
+
+def systemd_running():
+    """runc's test: systemd is PID 1 when /run/systemd/system is a directory."""
+    try:
+        return os.path.isdir(_SYSTEMD_RUNNING_DIR)
+    except OSError:
+        return False
+
+
+def manager_for(config, container_id, globals_=None, layout=None, own=None):
+    """The Manager for a new container (nothing is created yet)."""
+    name = manager_name(globals_)
+    linux = config.linux
+    resources = linux.resources if linux is not None else None
+    devices = linux.devices if linux is not None else ()
+    if name == "disabled":
+        from pyrunc.cgroups.disabled import DisabledManager
+
+        return DisabledManager(resources=resources)
+    if layout is None:
+        layout, own = read_layout()
+    if name == "systemd":
+        from pyrunc.cgroups import systemd
+
+        inner = systemd.inner_path(config, container_id)
+    else:
+        inner = inner_path(config, container_id)
+    mode = layout.mode
+    if mode == DISABLED:
+        from pyrunc.cgroups.disabled import DisabledManager
+
+        return DisabledManager(resources=resources, reason="no cgroup mounts on this host")
+    rootless = _rootless(globals_)
+    if mode == V2:
+        from pyrunc.cgroups.v2 import V2Manager
+
+        path = resolve(layout.unified, own, inner, parent_of_own=True)
+        mgr = V2Manager({"": path}, {"": layout.unified.mountpoint}, resources=resources)
+    else:
+        paths = {}
+        mounts = {}
+        for h in layout.v1:
+            path = resolve(h, own, inner)
+            if path is not None:
+                paths[h.key] = path
+                mounts[h.key] = h.mountpoint
+        if mode == HYBRID:
+            from pyrunc.cgroups.hybrid import HybridManager as cls
+
+            path = resolve(layout.unified, own, inner)
+            if path is not None:
+                paths[""] = path
+                mounts[""] = layout.unified.mountpoint
+        else:
+            from pyrunc.cgroups.v1 import V1Manager as cls
+        mgr = cls(paths, mounts=mounts, resources=resources)
+    mgr.device_nodes = [(d.type, d.major, d.minor) for d in devices or ()]
+    mgr.rootless = rootless
+    # The caller's own cgroups and the hierarchy roots: a cgroupsPath resolving
+    # to one of them ("/", ".") may be joined but must not get the container's
+    # limits (on this host kind the caller's memory cgroup belongs to the
+    # machine's supervisor).
+    protected = set()
+    for h in layout.v1 + ([layout.unified] if layout.unified is not None else []):
+        protected.add(h.mountpoint)
+        mine = own_path(own, h)
+        if mine is not None:
+            protected.add(host_dir(h, mine))
+    mgr.protected = protected
+    return mgr
+
+
+def _rootless(globals_):
+    """runc's --rootless: "auto" means "when not root"; it only decides whether
+    cgroup permission errors are fatal."""
+    value = getattr(globals_, "rootless", "auto") if globals_ is not None else "auto"
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return os.geteuid() != 0
+
+
+def load(data):
+    """The Manager recorded in state.json (`data` = the "cgroup" entry), or a disabled
+    one for state written without cgroups."""
+    if not data:
+        from pyrunc.cgroups.disabled import DisabledManager
+
+        return DisabledManager()
+    kind = data.get("kind")
+    if kind == V1:
+        from pyrunc.cgroups.v1 import V1Manager as cls
+    elif kind == HYBRID:
+        from pyrunc.cgroups.hybrid import HybridManager as cls
+    elif kind == V2:
+        from pyrunc.cgroups.v2 import V2Manager as cls
+    else:
+        from pyrunc.cgroups.disabled import DisabledManager as cls
+    return cls.from_state(data)
+
+
+def parse_exec_cgroups(args):
+    """`exec --cgroup [CTRL[,CTRL]:]PATH` (repeatable) as {controller or "": path},
+    with runc's checks."""
+    if not args:
+        return None
+    paths = {}
+    for arg in args:
+        parts = arg.split(":", 2)
+        if len(parts) > 2:
+            raise RuntimeFailure(f"invalid --cgroup argument: {arg}")
+        if len(parts) == 1:
+            if len(args) != 1:
+                raise RuntimeFailure(f"invalid --cgroup argument: {arg} (missing <controller>: prefix)")
+            paths[""] = arg
+            continue
+        for ctrl in parts[0].split(","):
+            if not ctrl:
+                raise RuntimeFailure(f"invalid --cgroup argument: {arg} (empty <controller> prefix)")
+            if ctrl in paths:
+                raise RuntimeFailure(f"invalid --cgroup argument(s): controller {ctrl} specified multiple times")
+            paths[ctrl] = parts[1]
+    return paths
+
+
+def exec_join(data, cgroup_args=(), init_pid=0):
+    """For `exec`: load the container's manager from its state.json "cgroup" entry,
+    check `--cgroup` values now (in the runtime, so errors need no round trip), and
+    return the function the forked child must call first, before it joins any
+    namespace: it moves the child into the container's cgroups (every v1
+    hierarchy, and on hybrid hosts the unified one too), or the --cgroup
+    sub-cgroups. On v2, if the container made its top cgroup unusable (domain
+    controllers enabled after moving its init below it) it falls back to the
+    init's cgroup, as runc does."""
+    manager = load(data)
+    sub = parse_exec_cgroups(list(cgroup_args or ()))
+    if sub:
+        if not manager.enabled:
+            raise RuntimeFailure("--cgroup: the container has no cgroups (cgroup manager disabled)")
+        manager.check_sub(sub)
+
+    def join():
+        manager.join_self(sub, init_pid)
+
+    return join
+
+
+def sub_path(base, sub):
+    """base joined with an exec --cgroup path, which must stay inside base."""
+    target = os.path.normpath(join(base, sub.lstrip("/")) if sub not in ("", "/") else base)
+    if target != base and not target.startswith(base.rstrip("/") + "/"):
+        raise RuntimeFailure(f"invalid --cgroup argument: {sub} is not a sub cgroup path")
+    return target
+
+
+# -- the interface ------------------------------------------------------------------
+
+class Manager:
+    """What every backend provides (the disabled one does nothing)."""
+
+    kind = ""
+    __slots__ = ("paths", "mounts", "created", "resources", "device_nodes", "rootless", "protected")
+
+    def __init__(self, paths=None, mounts=None, created=None, resources=None):
+        self.paths = paths or {}
+        self.mounts = mounts or {}
+        self.created = list(created or ())
+        self.resources = resources
+        self.device_nodes = []
+        self.rootless = False
+        self.protected = ()
+
+    # -- state.json ------------------------------------------------------------
+    def to_state(self):
+        d = {"kind": self.kind, "paths": self.paths, "mounts": self.mounts, "created": self.created}
+        if self.resources:
+            d["resources"] = self.resources
+        return d
+
+    @classmethod
+    def from_state(cls, data):
+        return cls(data.get("paths"), data.get("mounts"), data.get("created"), data.get("resources"))
+
+    # -- queries -----------------------------------------------------------------
+    @property
+    def enabled(self):
+        return bool(self.paths)
+
+    def freezer_state_file(self):
+        """The file state.py reads to tell "paused" ("FROZEN" or "1" = frozen), or None."""
+        return None
+
+    def exists(self):
+        return any(os.path.isdir(p) for p in self.paths.values())
+
+    def pids(self):
+        return None
+
+    def mount_binds(self):
+        """[(name, host dir)] for a "cgroup" mount inside the container (v1 views), or None."""
+        return None
+
+    # -- changes -----------------------------------------------------------------
+    def create(self):
+        pass
+
+    def join_self(self, sub=None, init_pid=0):
+        pass
+
+    def join_pid(self, pid, sub=None, init_pid=0):
+        pass
+
+    def check_sub(self, sub):
+        """Raise if exec --cgroup names an unknown controller or leaves the container."""
+
+    def apply(self, resources, update=False):
+        pass
+
+    def freeze(self):
+        raise CgroupError("cannot pause: the container has no freezer cgroup")
+
+    def thaw(self):
+        raise CgroupError("cannot resume: the container has no freezer cgroup")
+
+    def frozen(self):
+        return False
+
+    def stats(self):
+        return None
+
+    def destroy(self):
+        pass
+
+    # -- shared helpers for the filesystem backends ------------------------------
+    def check_protected(self, resources):
+        """Refuse to put limits on a cgroup that is not the container's own."""
+        if not resources:
+            return
+        for path in self.paths.values():
+            if path in self.protected and path not in self.created:
+                raise CgroupError(f"refusing to apply linux.resources to {path}: cgroupsPath resolves to "
+                                  "the runtime's own cgroup or a hierarchy root")
+
+    def _make_dirs(self, path, mount):
+        """mkdir -p below `mount`, recording each directory this call made.
+        Never creates `mount` itself or anything outside it."""
+        missing = []
+        p = path
+        while p != mount and not os.path.isdir(p):
+            missing.append(p)
+            p = os.path.dirname(p)
+            if not p.startswith(mount):
+                raise CgroupError(f"cgroup path {path} is outside the cgroup mount {mount}")
+        for d in reversed(missing):
+            try:
+                os.mkdir(d, 0o755)
+            except FileExistsError:
+                continue  # made by someone else meanwhile: not ours to remove
+            except OSError as e:
+                raise CgroupError(f"unable to apply cgroup configuration: mkdir {d}: {_reason(e)}",
+                                  e.errno) from None
+            self.created.append(d)
+        return missing
+
+    def adopt_shared_leaves(self):
+        """A leaf that already holds processes is another container's cgroup being
+        shared (runc warns "container's cgroup is not empty"). Both containers own
+        it then, so whichever is deleted last removes it; an EMPTY pre-existing
+        leaf was made by someone else and is never removed."""
+        for path in self.paths.values():
+            if path not in self.created and procs_of(path, recursive=False):
+                self.created.append(path)
+
+    def _remove_created(self):
+        """rmdir what create() made, deepest first. A leaf may hold sub-cgroups the
+        container made (runc removes those too); an intermediate directory another
+        container still uses is left alone, as is a leaf other processes are in."""
+        problems = []
+        leaves = set(self.paths.values())
+        wait = 0.5  # spent once: the first leaf shows whether others are in use
+        for d in sorted(set(self.created), key=len, reverse=True):
+            if d in leaves:
+                if _still_in_use(d, wait):
+                    wait = 0.0
+                    continue  # a shared cgroup: its last user removes it
+                err = remove_tree(d)
+            else:
+                err = _rmdir(d, retries=0)
+                if err in (errno.EBUSY, errno.ENOTEMPTY):
+                    err = 0
+            if err:
+                problems.append(f"{d}: {os.strerror(err).lower()}")
+        self.created = []
+        return problems
+
+
+def _rmdir(path, retries=6):
+    """0 on success (or already gone), else the errno. EBUSY right after the last
+    process exited is retried with a short backoff (runc: 5 tries from 10 ms)."""
+    delay = 0.01
+    while True:
+        try:
+            os.rmdir(path)
+            return 0
+        except FileNotFoundError:
+            return 0
+        except OSError as e:
+            if e.errno != errno.EBUSY or retries <= 0:
+                return e.errno
+            if procs_of(path, recursive=False):
+                return e.errno  # live processes: waiting will not help
+        retries -= 1
+        import time
+
+        time.sleep(delay)
+        delay *= 2
+
+
+def _still_in_use(path, wait=0.5):
+    """Whether processes stay in path's cgroup: killed ones may need a moment to
+    leave it, so only those still there after `wait` seconds count."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while procs_of(path):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def remove_tree(path):
+    """Remove a cgroup directory and its sub-cgroups (cgroupfs rmdir removes the
+    control files; only directories need walking), deepest first."""
+    try:
+        entries = os.scandir(path)
+    except FileNotFoundError:
+        return 0
+    except OSError as e:
+        return e.errno
+    with entries:
+        subdirs = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    for sub in subdirs:
+        err = remove_tree(sub)
+        if err:
+            return err
+    return _rmdir(path)
+
+
+def procs_of(path, recursive=True):
+    """The pids in cgroup.procs of path (and of its sub-cgroups)."""
+    out = []
+    try:
+        text = read_file(path + "/cgroup.procs")
+    except FileNotFoundError:
+        return out
+    out.extend(int(x) for x in text.split())
+    if recursive:
+        try:
+            entries = os.scandir(path)
+        except OSError:
+            return out
+        with entries:
+            subdirs = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        for sub in subdirs:
+            out.extend(procs_of(sub))
+    return out
+
+
+def write_procs(path, pid, sub=None):
+    """Move a process into path's cgroup (runc's error text on failure)."""
+    try:
+        write_file(path, "cgroup.procs", pid)
+    except CgroupError as e:
+        shown = pid if pid else os.getpid()
+        raise CgroupError(f"adding pid {shown} to cgroups: {e.message}", e.errno) from None
+
+
+def has_limits(resources):
+    """Whether linux.resources asks for anything beyond device rules."""
+    if not resources:
+        return False
+    return any(v for k, v in resources.items() if k != "devices")
+
+
+# The keys of LinuxResources as Go spells them: encoding/json matches field names
+# case-insensitively, so runc accepts {"CPU": {"Cpus": "1"}} from `update -r` too.
+_RESOURCE_KEYS = {
+    "": ("devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "rdma", "unified"),
+    "memory": ("limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
+               "useHierarchy", "checkBeforeUpdate"),
+    "cpu": ("shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle"),
+    "pids": ("limit",),
+    "blockIO": ("weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+                "throttleReadIOPSDevice", "throttleWriteIOPSDevice"),
+}
+
+
+def canonical_keys(resources):
+    """A copy of a LinuxResources dict with keys spelled as the spec does (see above)."""
+    if not isinstance(resources, dict):
+        return resources
+    return _canon(resources, "")
+
+
+def _canon(d, section):
+    names = {k.lower(): k for k in _RESOURCE_KEYS.get(section, ())}
+    out = {}
+    for k, v in d.items():
+        key = names.get(k.lower(), k) if names else k
+        if key in _RESOURCE_KEYS and isinstance(v, dict) and key != "":
+            v = _canon(v, key)
+        out[key] = v
+    return out
