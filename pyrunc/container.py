@@ -19,7 +19,7 @@ START_ERROR = "start.err"   # in the container's state directory; see _child()
 
 class CreateOptions:
     __slots__ = ("bundle", "pid_file", "console_socket", "no_pivot", "preserve_fds",
-                 "no_new_keyring", "listen_fds", "globals")
+                 "no_new_keyring", "listen_fds", "globals", "seccomp_agent")
 
     def __init__(self, bundle="", pid_file="", console_socket="", no_pivot=False, preserve_fds=0,
                  no_new_keyring=False, globals_=None):
@@ -28,6 +28,7 @@ class CreateOptions:
         self.globals = globals_
         self.no_new_keyring = no_new_keyring
         self.listen_fds = 0  # socket activation, decided by create before forking
+        self.seccomp_agent = None  # seccomp.Agent (SCMP_ACT_NOTIFY), connected by create
         self.bundle = bundle
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -113,6 +114,7 @@ def create(root, container_id, opts, detached=True):
     cgroup = None
     try:
         console, ours = open_console(terminal, opts.console_socket)
+        opts.seccomp_agent = connect_seccomp_agent(config)
         os.mkfifo(container.fifo_path, 0o622)
         # --- cgroups integration: directories made and limits applied before the
         # init exists; the forked child joins them first thing (see _child).
@@ -164,7 +166,20 @@ def create(root, container_id, opts, detached=True):
     finally:
         if console is not None:
             console.close()
+        if opts.seccomp_agent is not None:
+            opts.seccomp_agent.close()   # the init has its own copy
     return container, pid, ours
+
+
+def connect_seccomp_agent(config):
+    """SCMP_ACT_NOTIFY: connect to linux.seccomp.listenerPath before forking (runc's
+    error when nobody listens); the init sends the listener there. None otherwise."""
+    seccomp = config.linux.seccomp if config.linux is not None else None
+    if seccomp is None or config.process is None:
+        return None
+    from pyrunc import seccomp as compiler
+
+    return compiler.connect_agent(seccomp, status=st.CREATING)
 
 
 def _ns_id(pid, name):
@@ -228,15 +243,27 @@ def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None
         cgroup_binds = cgroup.mount_binds()
     # The debug texts are runc's: its tests and people grepping logs look for them.
     log.debug("nsexec container setup")
+    parent_joins = cgroup is not None and cgroup.enabled and cgroup.mount_binds() is not None
     pid = os.fork()
     if pid == 0:
         parent_end.close()
         _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
-               console, cgroup)
+               console, None if parent_joins else cgroup, parent_joins)
     child_end.close()
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
         os.close(own_pid_ns)
+    if parent_joins:
+        # See sync.py: overlapped with the init's setup.
+        try:
+            cgroup.join_pid(pid)
+        except BaseException:
+            _kill_and_reap(pid)
+            raise
+        try:
+            parent_end.send(sync.JOINED)
+        except sync.ProtocolError:
+            pass  # the init failed already; its ERROR is still queued for _drive_setup
     return pid, parent_end
 
 
@@ -259,11 +286,17 @@ def _cgroup_binds(config):
 class _ChildSync:
     """The init's side of the protocol, as init.setup() sees it."""
 
-    __slots__ = ("channel", "state")
+    __slots__ = ("channel", "state", "parent_joins")
 
-    def __init__(self, channel, state):
+    def __init__(self, channel, state, parent_joins=False):
         self.channel = channel
         self.state = state
+        self.parent_joins = parent_joins
+
+    def cgroups_joined(self):
+        """Return once this process is in its cgroups (the parent moves it; sync.py)."""
+        if self.parent_joins:
+            self.channel.expect(sync.JOINED)
 
     def hooks_point(self):
         self.channel.send(sync.HOOKS)
@@ -275,12 +308,12 @@ class _ChildSync:
 
 
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
-           cgroup=None):
+           cgroup=None, parent_joins=False):
     """The forked init. Never returns: it execs the user process or exits."""
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
-        "pid": 0, "bundle": bundle, "annotations": config.annotations})
+        "pid": 0, "bundle": bundle, "annotations": config.annotations}, parent_joins)
     start_error_fd = None
     try:
         if cgroup is not None:
@@ -314,7 +347,8 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
             extra_env=("LISTEN_FDS=%d" % opts.listen_fds, "LISTEN_PID=1") if opts.listen_fds else (),
             keep_fds=(channel.fileno(),) + ((console.fileno(),) if console else ())
             + ((start_error_fd,) if start_error_fd is not None else ()),
-            console_fd=console.fileno() if console else None)
+            console_fd=console.fileno() if console else None,
+            seccomp_agent=opts.seccomp_agent and opts.seccomp_agent.with_state(child_sync.state))
         path, argv, env, fifo_fd = init.setup(sys, ctx)
         sys.prctl(F.PR_SET_PDEATHSIG, 0)
         if log.debug_enabled():

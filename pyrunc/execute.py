@@ -155,6 +155,9 @@ def run(root, container_id, flags, args):
     program = None
     if container.data.get("seccomp") is not None:
         program = init.compile_seccomp(container.data["seccomp"])
+        if program.notify:
+            # SCMP_ACT_NOTIFY: the child hands its listener to the agent (init.load_seccomp).
+            program.agent = _connect_agent(container)
     from pyrunc import cgroups
 
     # runc: an exec'd process joins the init's cgroups (or --cgroup sub-cgroups of
@@ -166,6 +169,8 @@ def run(root, container_id, flags, args):
     finally:
         if console is not None:
             console.close()
+        if program is not None and program.agent is not None:
+            program.agent.close()   # the child sent the listener on its own copy
     if flags.get("pid_file"):
         try:
             st.write_pid_file(flags["pid_file"], pid)
@@ -187,6 +192,20 @@ def run(root, container_id, flags, args):
     if detach:
         return 0
     return _wait(pid)
+
+
+def _connect_agent(container):
+    """The seccomp agent's connection, with the container's state as runc sends it
+    for exec (status running, state pid = the init's)."""
+    from pyrunc import seccomp
+
+    d = container.data
+    state = {"ociVersion": d.get("ociVersion", ""), "id": container.id, "pid": container.pid,
+             "bundle": d.get("bundle", ""), "annotations": d.get("annotations") or {}}
+    try:
+        return seccomp.connect_agent(d["seccomp"], state, st.RUNNING)
+    except RuntimeFailure as e:
+        raise _fail(e.message) from None
 
 
 def _kill_and_reap(pid):
@@ -275,6 +294,10 @@ def _child(sys, process, ns_fds, err_w, preserve, console_fd, program, join_cgro
     """Never returns: execs the process or reports why not and exits."""
     try:
         join_cgroups()
+        if program is not None and program.agent is not None:
+            # The agent is told the pid the runtime sees: /proc/self of the host's
+            # procfs, read before joining the container's mount namespace.
+            program.agent.pid = int(os.readlink("/proc/self"))
         for name in _JOIN_ORDER:
             fd = ns_fds.get(name)
             if fd is not None:
@@ -284,6 +307,8 @@ def _child(sys, process, ns_fds, err_w, preserve, console_fd, program, join_cgro
         keep = {err_w, *range(3, 3 + preserve)}
         if console_fd is not None:
             keep.add(console_fd)
+        if program is not None and program.agent is not None:
+            keep.add(program.agent.fileno())
         sys.close_fds_from(3, keep)
         if process.terminal:
             _attach_terminal(sys, process, console_fd)

@@ -23,11 +23,11 @@ class InitContext:
 
     __slots__ = ("config", "bundle", "rootfs", "no_pivot", "preserve_fds", "sync",
                  "fifo_path", "cgroup_binds", "keep_fds", "warn", "run_hook", "console_fd",
-                 "keyring", "extra_env")
+                 "keyring", "extra_env", "seccomp_agent")
 
     def __init__(self, config, bundle, rootfs_path, sync, fifo_path, warn, run_hook,
                  no_pivot=False, preserve_fds=0, cgroup_binds=None, keep_fds=(), console_fd=None,
-                 keyring=None, extra_env=()):
+                 keyring=None, extra_env=(), seccomp_agent=None):
         self.config = config
         self.bundle = bundle
         self.rootfs = rootfs_path
@@ -42,6 +42,8 @@ class InitContext:
         self.console_fd = console_fd
         self.keyring = keyring      # session keyring name to join, None for --no-new-keyring
         self.extra_env = extra_env  # e.g. LISTEN_FDS for socket activation
+        # seccomp.Agent (SCMP_ACT_NOTIFY): connected by the runtime, gets the listener.
+        self.seccomp_agent = seccomp_agent
 
 
 def setup(sys, ctx):
@@ -72,7 +74,10 @@ def setup(sys, ctx):
     # CAP_SYS_PTRACE in the host's user namespace. execve of the workload resets it.
     sys.prctl(F.PR_SET_DUMPABLE, 0)
 
-    enter_namespaces(sys, linux)
+    # The cgroup namespace waits until this process is in its cgroups (see sync.py);
+    # on pure v2 hosts that is already so, and the cgroup2 mount below needs it.
+    late_cgroupns = getattr(ctx.sync, "parent_joins", False)
+    enter_namespaces(sys, linux, skip=("cgroup",) if late_cgroupns else ())
     if ctx.keyring:
         # runc: each container gets its own session keyring unless --no-new-keyring,
         # so it cannot read the caller's keys.
@@ -92,6 +97,10 @@ def setup(sys, ctx):
                           ("bind" in m.options or "rbind" in m.options or m.type == "bind")
                           for m in config.mounts)
         rootfs.create_devices(root, linux.devices, dev_is_bind)
+
+    if late_cgroupns:
+        ctx.sync.cgroups_joined()
+        enter_namespaces(sys, linux, only=("cgroup",))
 
     # runtime-spec: prestart and createRuntime hooks "MUST be called after the
     # runtime environment has been created ... but before the pivot_root"; they
@@ -150,7 +159,7 @@ def setup(sys, ctx):
     if program is not None and not process.no_new_privileges:
         # security.md 3.5: without no_new_privs, installing a filter needs
         # CAP_SYS_ADMIN, so it goes in before the capabilities are dropped (as runc).
-        load_seccomp(sys, program)
+        load_seccomp(sys, program, ctx.seccomp_agent)
     change_identity(sys, process, ctx.warn)
     # runc's default umask when process.user.umask is absent.
     sys.umask(process.user.umask if process.user.umask is not None else 0o022)
@@ -171,7 +180,7 @@ def setup(sys, ctx):
             # hook"). After this the init makes only: prctl, sendto, close, read,
             # rt_sigaction, rt_sigprocmask, execve; with startContainer hooks also
             # pipe2, fcntl, clone, write, pselect6, wait4 (strace of `run`).
-            load_seccomp(sys, program)
+            load_seccomp(sys, program, ctx.seccomp_agent)
     return path, list(process.args), env, fifo_fd
 
 
@@ -193,12 +202,26 @@ def compile_seccomp(seccomp):
     return program
 
 
-def load_seccomp(sys, program):
+def load_seccomp(sys, program, agent=None):
+    """Load the filter; with SCMP_ACT_NOTIFY rules hand the listener to the seccomp
+    agent at once (seccomp.Agent: nothing else runs between the two)."""
+    if agent is None:
+        agent = program.agent
+    if agent is not None:
+        agent.prepare()
     try:
-        sys.load_seccomp(program)
+        listener = sys.load_seccomp(program)
     except OSError as e:
+        if program.notify and e.errno == 22:   # EINVAL: no SECCOMP_FILTER_FLAG_NEW_LISTENER
+            raise RuntimeFailure("seccomp notify unsupported: the kernel refused a filter with "
+                                 "a notify listener (Linux >= 5.0 needed)") from None
         raise RuntimeFailure("error loading seccomp filter into kernel: "
                              f"{(e.strerror or str(e)).lower()}") from None
+    if program.notify and listener:
+        if agent is None:
+            os.close(listener)   # nobody to hand it to: notified syscalls fail (ENOSYS)
+        else:
+            agent.send(listener)
 
 
 def setup_terminal(sys, root, process, console_fd):
@@ -236,10 +259,12 @@ def close_inherited_fds(sys, ctx):
     """Keep stdio, the --preserve-fds range and the runtime's own channel; close the rest."""
     keep = set(ctx.keep_fds)
     keep.update(range(3, 3 + ctx.preserve_fds))
+    if ctx.seccomp_agent is not None:
+        keep.add(ctx.seccomp_agent.fileno())
     sys.close_fds_from(3, keep)
 
 
-def enter_namespaces(sys, linux):
+def enter_namespaces(sys, linux, skip=(), only=None):
     """Join namespaces given by path, then make the new ones.
 
     runtime-spec: "If a namespace type is not specified in the namespaces array, the
@@ -250,7 +275,7 @@ def enter_namespaces(sys, linux):
         return
     new = 0
     for ns in linux.namespaces:
-        if ns.type not in _CHILD_NAMESPACES:
+        if ns.type not in _CHILD_NAMESPACES or ns.type in skip or (only and ns.type not in only):
             continue
         if ns.path:
             sys.setns(ns.path, F.NAMESPACE_FLAGS[ns.type])

@@ -166,10 +166,11 @@ class Program:
     went into it (for plans, logs and tests)."""
 
     __slots__ = ("insns", "flags", "default", "arches", "rules", "skipped", "flag_names",
-                 "notify")
+                 "notify", "agent")
 
     def __init__(self, insns, flags, default, arches, rules, skipped, flag_names, notify=False):
         self.notify = notify   # a rule notifies: loading returns a listener fd for the agent
+        self.agent = None      # the Agent that gets it, when the caller connected one
         self.insns = insns
         self.flags = flags
         self.default = default
@@ -337,13 +338,14 @@ def listener_path(seccomp):
     return path
 
 
-def connect_agent(seccomp, state, pid=0):
+def connect_agent(seccomp, state=None, status=None, pid=0):
     """An `Agent` connected to listenerPath, or None when no rule notifies.
 
     Done by the runtime before it forks, so a missing agent fails the operation
-    before anything runs. `state` is the runtime-spec state sent along (the dict
-    is read again at `prepare`, so its pid may be filled in later); `pid` the
-    process's pid as the runtime sees it, 0 = state["pid"].
+    before anything runs. `state` is the runtime-spec state sent along (read at
+    `prepare`, so its pid may be filled in meanwhile; see `with_state`), `status`
+    overrides its status; `pid` is the process's pid as the runtime sees it,
+    0 = state["pid"].
     """
     path = listener_path(seccomp)
     if path is None:
@@ -360,16 +362,17 @@ def connect_agent(seccomp, state, pid=0):
         raise RuntimeFailure("failed to connect with seccomp agent specified in the seccomp "
                              f"profile: dial unix {path}: connect: "
                              f"{(e.strerror or str(e)).lower()}") from None
-    return Agent(sock, path, seccomp.get("listenerMetadata") or "", state, pid)
+    return Agent(sock, path, seccomp.get("listenerMetadata") or "", state, status, pid)
 
 
 class Agent:
     """The connection to a seccomp agent, used by the forked process: `prepare()`
     before the filter is loaded, `send(listener)` right after."""
 
-    __slots__ = ("sock", "path", "metadata", "state", "pid", "message", "_socket", "_jsonio")
+    __slots__ = ("sock", "path", "metadata", "state", "status", "pid", "message", "_socket",
+                 "_jsonio")
 
-    def __init__(self, sock, path, metadata, state, pid=0):
+    def __init__(self, sock, path, metadata, state=None, status=None, pid=0):
         # Imported here, in the runtime: the forked process may have pivoted into
         # the container's root by the time it prepares the message.
         import _socket
@@ -381,17 +384,24 @@ class Agent:
         self.sock = sock
         self.path = path
         self.metadata = metadata
-        self.state = state
+        self.state = state if state is not None else {}
+        self.status = status
         self.pid = pid
         self.message = None
 
     def fileno(self):
         return self.sock.fileno()
 
+    def with_state(self, state):
+        """Use `state` (a dict the caller keeps updating); returns self."""
+        self.state = state
+        return self
+
     def process_state(self):
         """runtime-spec ContainerProcessState (keys in specs-go's order)."""
         state = {"ociVersion": self.state.get("ociVersion") or SPEC_VERSION,
-                 "id": self.state.get("id", ""), "status": self.state.get("status", ""),
+                 "id": self.state.get("id", ""),
+                 "status": self.status or self.state.get("status", ""),
                  "pid": self.state.get("pid") or 0, "bundle": self.state.get("bundle", "")}
         if not state["pid"]:
             del state["pid"]   # omitempty

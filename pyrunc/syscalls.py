@@ -274,13 +274,14 @@ class LinuxSyscalls:
         _check(self.lib.pyrunc_close_range(lo, 0xFFFFFFFF, 0), "close_range")
 
     def load_seccomp(self, program):
-        """seccomp(SECCOMP_SET_MODE_FILTER, flags, program): a `seccomp.Program`."""
+        """seccomp(SECCOMP_SET_MODE_FILTER, flags, program): a `seccomp.Program`.
+        Returns the notify listener fd when the program asks for one, else 0."""
         data = program.packed()
         count = len(data) // 8
         filt = _ffi.new("struct sock_filter[]", count)
         _ffi.memmove(filt, data, len(data))
-        _check(self.lib.pyrunc_seccomp_set_filter(program.flags, filt, count),
-               "seccomp filter (%d instructions)" % count)
+        return _check(self.lib.pyrunc_seccomp_set_filter(program.flags, filt, count),
+                      "seccomp filter (%d instructions)" % count)
 
     def execve(self, path, args, env):
         os.execve(path, args, env)
@@ -473,6 +474,10 @@ class RecordingSyscalls:
 
     def load_seccomp(self, program):
         self._record("seccomp", program.summary())
+        if program.notify:
+            self._record("sendmsg", "the listener fd and the container process state "
+                                    "to the seccomp agent (linux.seccomp.listenerPath)")
+        return None
 
     def execve(self, path, args, env):
         self._record("execve", f"{path} {args!r}")

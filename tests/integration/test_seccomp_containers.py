@@ -180,12 +180,198 @@ def test_redundant_rule(rt, bundle, cid):
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.pyrunc_only(reason="runc 1.1.5 supports SCMP_ACT_NOTIFY with a seccomp agent")
-def test_notify_is_refused_clearly(rt, bundle, cid):
-    proc = run(rt, bundle, cid, ["true"], deny(["mkdir"], action="SCMP_ACT_NOTIFY"))
+# -- SCMP_ACT_NOTIFY: a tiny seccomp agent ------------------------------------
+
+SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100   # _IOWR('!', 0, struct seccomp_notif)  (80 bytes)
+SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101   # _IOWR('!', 1, struct seccomp_notif_resp) (24 bytes)
+ENOMEDIUM = 123
+
+
+class Agent:
+    """Listens on a unix socket like runc's contrib/cmd/seccompagent: each connection
+    brings the ContainerProcessState JSON and the listener fd (SCM_RIGHTS); every
+    notification is answered with -ENOMEDIUM. Received states are kept."""
+
+    def __init__(self, path):
+        import socket
+        import threading
+
+        self.path = str(path)
+        self.states = []
+        self.notified = []   # (pid, nr)
+        self.errors = []
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(8)
+        self.stop_r, self.stop_w = os.pipe()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import select
+
+        listeners = []
+        try:
+            while True:
+                ready, _, _ = select.select([self.server, self.stop_r] + listeners, [], [], 30)
+                if not ready or self.stop_r in ready:
+                    return
+                for fd in ready:
+                    if fd is self.server:
+                        listener = self._accept()
+                        if listener is not None:
+                            listeners.append(listener)
+                    elif not self._answer(fd):
+                        listeners.remove(fd)
+                        os.close(fd)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.errors.append(repr(e))
+        finally:
+            for fd in listeners:
+                os.close(fd)
+
+    def _accept(self):
+        import array
+        import json
+        import socket
+
+        conn, _ = self.server.accept()
+        with conn:
+            fds = array.array("i")
+            msg, anc, _, _ = conn.recvmsg(4096, socket.CMSG_SPACE(4 * fds.itemsize))
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+        state = json.loads(msg)
+        self.states.append(state)
+        if len(fds) != 1 or state.get("fds") != ["seccompFd"]:
+            self.errors.append(f"bad message {state!r} with fds {list(fds)}")
+            for fd in fds:
+                os.close(fd)
+            return None
+        return fds[0]
+
+    def _answer(self, listener):
+        """One notification; False once the listener is dead (its filters are gone)."""
+        import fcntl
+        import struct
+
+        req = bytearray(80)
+        try:
+            fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req)
+        except OSError:
+            return False
+        notif_id, pid, _, nr = struct.unpack_from("<QIIi", req)
+        self.notified.append((pid, nr))
+        resp = bytearray(struct.pack("<QqiI", notif_id, 0, -ENOMEDIUM, 0))
+        try:
+            fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp)
+        except OSError:
+            pass   # the task went away meanwhile (ENOENT)
+        return True
+
+    def close(self):
+        os.write(self.stop_w, b"x")
+        self.thread.join(10)
+        self.server.close()
+        os.close(self.stop_r)
+        os.close(self.stop_w)
+        assert not self.errors, self.errors
+
+
+@pytest.fixture
+def agent(tmp_path):
+    a = Agent(tmp_path / "agent.sock")
+    yield a
+    a.close()
+
+
+def notify(names, agent_path, metadata="meta"):
+    return {"defaultAction": "SCMP_ACT_ALLOW", "architectures": X86,
+            "listenerPath": str(agent_path), "listenerMetadata": metadata,
+            "syscalls": [{"names": names, "action": "SCMP_ACT_NOTIFY"}]}
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_notify_agent_answers_for_the_container(rt, bundle, cid, agent, nnp):
+    # seccomp-notify.bats: the agent decides what mkdir returns
+    b = bundle(["sh", "-c", "mkdir /tmp/x; echo rc=$?; test -d /tmp/x || echo absent"],
+               linux={"seccomp": notify(["mkdir", "mkdirat"], agent.path)},
+               process={"noNewPrivileges": nnp})
+    proc = rt.run(cid, b)
+    assert proc.returncode == 0, proc.stderr
+    assert "No medium found" in proc.stderr
+    assert proc.stdout.split() == ["rc=1", "absent"]
+    assert len(agent.states) == 1 and agent.notified
+    got = agent.states[0]
+    assert got["fds"] == ["seccompFd"] and got["metadata"] == "meta"
+    assert got["state"]["id"] == cid and got["state"]["status"] == "creating"
+    assert got["state"]["bundle"] == str(b)
+    # the pid the runtime sees: the init's host pid
+    assert got["pid"] == got["state"]["pid"] > 1
+
+
+def test_notify_state_pid_is_the_pid_the_kernel_reports(rt, bundle, cid, agent):
+    proc = run(rt, bundle, cid, ["mkdir", "/tmp/x"], notify(["mkdir", "mkdirat"], agent.path))
+    assert proc.returncode != 0 and "No medium found" in proc.stderr
+    assert agent.notified[0][0] == agent.states[0]["pid"]
+
+
+def test_notify_agent_gets_exec_processes_too(rt, bundle, cid, agent):
+    b = bundle(["sleep", "100"], linux={"seccomp": notify(["mkdir", "mkdirat"], agent.path)})
+    proc = rt.run_detached(cid, b)
+    assert proc.returncode == 0, proc.stderr
+    try:
+        init_pid = rt.state(cid)["pid"]
+        proc = rt("exec", cid, "sh", "-c", "mkdir /tmp/y; echo rc=$?")
+        assert proc.returncode == 0, proc.stderr
+        assert "rc=1" in proc.stdout and "No medium found" in proc.stderr
+        assert len(agent.states) == 2
+        got = agent.states[1]
+        assert got["state"]["id"] == cid and got["state"]["status"] == "running"
+        assert got["state"]["pid"] == init_pid
+        # the exec'd process's own pid, as seen from the host (the notification's pid)
+        assert got["pid"] != init_pid and got["pid"] > 1
+        # the exec'd process's own pid as the host sees it: the one the kernel names
+        # in the notification when that process itself calls mkdir
+        del agent.notified[:]
+        proc = rt("exec", cid, "mkdir", "/tmp/z")
+        assert proc.returncode != 0 and "No medium found" in proc.stderr
+        assert agent.notified and agent.notified[0][0] == agent.states[2]["pid"]
+    finally:
+        rt.delete_force(cid)
+
+
+def test_notify_without_an_agent_fails_clearly(rt, bundle, cid, tmp_path):
+    proc = run(rt, bundle, cid, ["true"], notify(["mkdir"], tmp_path / "nobody.sock"))
     assert proc.returncode != 0
-    assert "seccomp notify unsupported" in unescape(proc.stderr)
+    assert "failed to connect with seccomp agent" in unescape(proc.stderr)
     assert rt.list_ids() == []
+
+
+@pytest.mark.parametrize("names,message", [
+    (["write"], "SCMP_ACT_NOTIFY cannot be used for the write syscall"),
+])
+def test_notify_refused_for_write(rt, bundle, cid, agent, names, message):
+    proc = run(rt, bundle, cid, ["true"], notify(names, agent.path))
+    assert proc.returncode != 0
+    assert message in unescape(proc.stderr)
+    assert rt.list_ids() == []
+
+
+def test_notify_needs_a_listener_path(rt, bundle, cid):
+    profile = notify(["mkdir"], "")
+    proc = run(rt, bundle, cid, ["true"], profile)
+    assert proc.returncode != 0
+    assert rt.list_ids() == []
+
+
+def test_listener_path_without_notify_rules_is_ignored(rt, bundle, cid, tmp_path):
+    profile = deny(["mkdir", "mkdirat"])
+    profile["listenerPath"] = str(tmp_path / "nobody.sock")
+    proc = run(rt, bundle, cid, ["sh", "-c", "mkdir /tmp/x; echo rc=$?"], profile)
+    assert proc.returncode == 0, proc.stderr
+    assert "rc=1" in proc.stdout
 
 
 def test_invalid_profile_is_refused(rt, bundle, cid):

@@ -17,7 +17,7 @@ def test_features_come_from_the_tables():
     assert len(f["linux"]["capabilities"]) == len(tables.CAPABILITIES)
     assert "user" not in f["linux"]["namespaces"]  # not implemented: not claimed
     assert "time" not in f["linux"]["namespaces"]
-    assert "SCMP_ACT_NOTIFY" not in f["linux"]["seccomp"]["actions"]
+    assert "SCMP_ACT_NOTIFY" in f["linux"]["seccomp"]["actions"]  # seccomp agents
 
 
 def test_features_output_is_four_space_json(capfd):

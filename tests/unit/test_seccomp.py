@@ -176,7 +176,7 @@ def test_explicit_errno_and_default_errno():
 @pytest.mark.parametrize("name,value", [
     ("SCMP_ACT_KILL", KILL), ("SCMP_ACT_KILL_THREAD", KILL), ("SCMP_ACT_KILL_PROCESS", KILLP),
     ("SCMP_ACT_TRAP", TRAP), ("SCMP_ACT_ERRNO", ERRNO | 1), ("SCMP_ACT_TRACE", TRACE | 1),
-    ("SCMP_ACT_LOG", LOG), ("SCMP_ACT_ALLOW", ALLOW)])
+    ("SCMP_ACT_LOG", LOG), ("SCMP_ACT_ALLOW", ALLOW), ("SCMP_ACT_NOTIFY", seccomp.RET_USER_NOTIF)])
 def test_each_action(name, value):
     default = "SCMP_ACT_ALLOW" if name != "SCMP_ACT_ALLOW" else "SCMP_ACT_KILL"
     p = {"defaultAction": default, "syscalls": [{"names": ["mkdir"], "action": name}]}
@@ -414,8 +414,6 @@ def test_flags():
     ({"defaultAction": "SCMP_ACT_BOGUS"}, "invalid seccomp action"),
     ({"defaultAction": "SCMP_ACT_NOTIFY"}, "cannot be used as default action"),
     ({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_VAX"]}, "unknown architecture"),
-    ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]},
-     "seccomp notify unsupported"),
     ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]},
      "SCMP_ACT_NOTIFY cannot be used for the write syscall"),
     ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
@@ -429,6 +427,185 @@ def test_flags():
 def test_errors(profile, message):
     with pytest.raises(RuntimeFailure, match=message):
         seccomp.compile(profile)
+
+
+# -- SCMP_ACT_NOTIFY and the seccomp agent -------------------------------------
+
+NOTIFY_MKDIR = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ALL_X86,
+                "listenerPath": "/run/agent.sock", "listenerMetadata": "bar",
+                "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"},
+                             {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO"}]}
+
+
+def test_notify_compiles_to_user_notif_with_a_listener():
+    prog = seccomp.compile(NOTIFY_MKDIR)
+    assert prog.notify
+    assert prog.flags == seccomp.FLAG_NEW_LISTENER
+    for table, arch in ((T.X86_64, X86_64), (T.I386, I386)):
+        assert run_bpf(prog.insns, nr("mkdir", table), arch) == seccomp.RET_USER_NOTIF
+        assert run_bpf(prog.insns, nr("mkdirat", table), arch) == seccomp.RET_USER_NOTIF
+        assert run_bpf(prog.insns, nr("rmdir", table), arch) == ERRNO | 1
+        assert run_bpf(prog.insns, nr("write", table), arch) == ALLOW
+    assert run_bpf(prog.insns, nr("mkdir", T.X32), X86_64) == seccomp.RET_USER_NOTIF
+    assert seccomp.action_name(seccomp.RET_USER_NOTIF) == "SCMP_ACT_NOTIFY"
+    assert "notify listener" in prog.summary()
+    # without a notifying rule: no listener
+    plain = seccomp.compile(MKDIR_ERRNO)
+    assert not plain.notify and plain.flags == 0
+
+
+def test_notify_with_tsync_adds_tsync_esrch():
+    # the kernel refuses TSYNC together with NEW_LISTENER unless TSYNC_ESRCH is given
+    prog = seccomp.compile(dict(NOTIFY_MKDIR, flags=["SECCOMP_FILTER_FLAG_TSYNC"]))
+    assert prog.flags == seccomp.FLAG_TSYNC | seccomp.FLAG_NEW_LISTENER | seccomp.FLAG_TSYNC_ESRCH
+
+
+def test_notify_in_features():
+    assert "SCMP_ACT_NOTIFY" in seccomp.ACTIONS
+
+
+@pytest.mark.parametrize("profile,result", [
+    ({"defaultAction": "SCMP_ACT_ALLOW"}, None),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/x"}, None),   # no notify: not needed
+    (NOTIFY_MKDIR, "/run/agent.sock"),
+])
+def test_listener_path(profile, result):
+    assert seccomp.listener_path(profile) == result
+
+
+@pytest.mark.parametrize("profile,message", [
+    (dict(NOTIFY_MKDIR, listenerPath=""), "listenerPath is not set"),
+    ({k: v for k, v in NOTIFY_MKDIR.items() if k != "listenerPath"}, "listenerPath is not set"),
+    ({"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/x"}, "cannot be used as default action"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/x",
+      "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_NOTIFY"}]},
+     "SCMP_ACT_NOTIFY cannot be used for the write syscall"),
+])
+def test_listener_path_errors(profile, message):
+    with pytest.raises(RuntimeFailure, match=message):
+        seccomp.listener_path(profile)
+
+
+def test_connect_agent_without_notify_connects_nowhere():
+    assert seccomp.connect_agent({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/nope"}) is None
+
+
+def test_connect_agent_error_when_nobody_listens(tmp_path):
+    profile = dict(NOTIFY_MKDIR, listenerPath=str(tmp_path / "no.sock"))
+    with pytest.raises(RuntimeFailure, match="failed to connect with seccomp agent specified in "
+                                             "the seccomp profile: dial unix .*no.sock"):
+        seccomp.connect_agent(profile)
+
+
+def _recv_state(sock):
+    import array
+    import json
+    import socket
+
+    fds = array.array("i")
+    msg, anc, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(4 * fds.itemsize))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    return json.loads(msg), list(fds)
+
+
+def test_agent_sends_the_process_state_and_the_listener(tmp_path):
+    import socket
+
+    # an abstract socket, named "@..." in the profile as Go's net.Dial spells it
+    name = "pyrunc-test-agent-%d" % os.getpid()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind("\0" + name)
+    server.listen(1)
+    try:
+        state = {"ociVersion": "1.0.2", "id": "c1", "status": "created", "pid": 0,
+                 "bundle": "/b", "annotations": {"a": "b"}}
+        agent = seccomp.connect_agent(dict(NOTIFY_MKDIR, listenerPath="@" + name),
+                                      status="creating")
+        agent.with_state(state)
+        conn, _ = server.accept()
+        state["pid"] = 4242          # filled in later (HOOKS_DONE): read at prepare()
+        agent.prepare()
+        r, w = os.pipe()
+        agent.send(r)                # closes r and the agent's socket
+        with pytest.raises(OSError):
+            os.fstat(r)
+        got, fds = _recv_state(conn)
+        conn.close()
+        os.close(w)
+    finally:
+        server.close()
+    assert len(fds) == 1
+    try:
+        assert os.fstat(fds[0])
+    finally:
+        os.close(fds[0])
+    assert got == {"ociVersion": seccomp.SPEC_VERSION, "fds": ["seccompFd"], "pid": 4242,
+                   "metadata": "bar",
+                   "state": {"ociVersion": "1.0.2", "id": "c1", "status": "creating", "pid": 4242,
+                             "bundle": "/b", "annotations": {"a": "b"}}}
+
+
+def test_agent_process_pid_differs_from_the_state_pid_for_exec():
+    import socket
+
+    a, b = socket.socketpair()
+    try:
+        agent = seccomp.Agent(a, "/x", "", {"id": "c", "pid": 10, "bundle": "/b"}, "running", pid=11)
+        got = agent.process_state()
+    finally:
+        a.close()
+        b.close()
+    assert got["pid"] == 11 and got["state"]["pid"] == 10 and got["state"]["status"] == "running"
+    assert "metadata" not in got and "annotations" not in got["state"]
+
+
+def test_init_load_seccomp_hands_the_listener_over():
+    from pyrunc import init
+
+    events = []
+
+    class Sys:
+        def load_seccomp(self, program):
+            events.append("load")
+            return 99
+
+    class FakeAgent:
+        def prepare(self):
+            events.append("prepare")
+
+        def send(self, listener):
+            events.append(("send", listener))
+
+    prog = seccomp.compile(NOTIFY_MKDIR)
+    init.load_seccomp(Sys(), prog, FakeAgent())
+    assert events == ["prepare", "load", ("send", 99)]
+    # exec attaches the agent to the program instead
+    events.clear()
+    prog.agent = FakeAgent()
+    init.load_seccomp(Sys(), prog)
+    assert events == ["prepare", "load", ("send", 99)]
+
+
+def test_kernel_without_listeners_gives_runcs_text():
+    from pyrunc import init
+
+    class Sys:
+        def load_seccomp(self, program):
+            raise OSError(22, "Invalid argument")
+
+    with pytest.raises(RuntimeFailure, match="^seccomp notify unsupported: "):
+        init.load_seccomp(Sys(), seccomp.compile(NOTIFY_MKDIR))
+    with pytest.raises(RuntimeFailure, match="error loading seccomp filter into kernel: invalid"):
+        init.load_seccomp(Sys(), seccomp.compile(MKDIR_ERRNO))
+
+
+def test_plan_shows_the_hand_over_right_after_the_filter(tmp_path):
+    ops = _init_ops(_plan_bundle(tmp_path, NOTIFY_MKDIR, nnp=True))
+    names = [op for op, _ in ops]
+    i = names.index("seccomp")
+    assert names[i + 1] == "sendmsg" and "seccomp agent" in ops[i + 1][1]
 
 
 def test_packed_layout():
