@@ -8,7 +8,7 @@ import os
 import select
 import time
 
-from pyrunc import hooks, log, state as st, sync
+from pyrunc import log, state as st
 from pyrunc.errors import RuntimeFailure
 from pyrunc.signals import SIGKILL
 from pyrunc.state import Container
@@ -102,6 +102,8 @@ def create(root, container_id, opts, detached=True):
     Returns (Container, init pid, console): console is the socket on which a
     foreground runtime receives the terminal's master, else None.
     """
+    from pyrunc import sync  # create-time only: start/kill/delete never load it
+
     st.validate_id(container_id)
     bundle, config, rootfs = load_bundle(opts.bundle)
     terminal = config.process is not None and config.process.terminal
@@ -222,6 +224,8 @@ def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None
     once: the child is pid 1 of the new namespace. Then the runtime returns its
     children's pid namespace to its own, so hooks it runs later stay on the host.
     """
+    from pyrunc import sync  # create-time only: start/kill/delete never load it
+
     from pyrunc import init
     from pyrunc.syscalls import LinuxSyscalls
 
@@ -286,30 +290,35 @@ def _cgroup_binds(config):
 class _ChildSync:
     """The init's side of the protocol, as init.setup() sees it."""
 
-    __slots__ = ("channel", "state", "parent_joins")
+    __slots__ = ("channel", "state", "parent_joins", "tags")
 
     def __init__(self, channel, state, parent_joins=False):
+        from pyrunc import sync  # create-time only: start/kill/delete never load it
+
         self.channel = channel
         self.state = state
         self.parent_joins = parent_joins
+        self.tags = sync
 
     def cgroups_joined(self):
         """Return once this process is in its cgroups (the parent moves it; sync.py)."""
         if self.parent_joins:
-            self.channel.expect(sync.JOINED)
+            self.channel.expect(self.tags.JOINED)
 
     def hooks_point(self):
-        self.channel.send(sync.HOOKS)
+        self.channel.send(self.tags.HOOKS)
         # Inside its pid namespace the init is pid 1; hooks need the host's pid.
-        self.state["pid"] = int(self.channel.expect(sync.HOOKS_DONE))
+        self.state["pid"] = int(self.channel.expect(self.tags.HOOKS_DONE))
 
     def warn(self, message):
-        self.channel.send(sync.WARN, message)
+        self.channel.send(self.tags.WARN, message)
 
 
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
            cgroup=None, parent_joins=False):
     """The forked init. Never returns: it execs the user process or exits."""
+    from pyrunc import hooks, sync  # create-time only: start/kill/delete never load it
+
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
@@ -382,6 +391,8 @@ def _child_error(channel, message, start_error_fd=None):
     """To the runtime while it waits for READY. After that (a startContainer hook
     failing) nobody listens on the channel: into the file `start` reads, and on the
     container's stderr, which is the caller's for a foreground run."""
+    from pyrunc import sync  # create-time only: start/kill/delete never load it
+
     try:
         channel.send(sync.ERROR, message)
     except Exception:  # noqa: BLE001 - the runtime has returned already
@@ -397,6 +408,8 @@ def _child_error(channel, message, start_error_fd=None):
 
 def _drive_setup(channel, container, config):
     """The parent's side of the protocol (see sync.py)."""
+    from pyrunc import hooks, sync  # create-time only: start/kill/delete never load it
+
     try:
         _expect(channel, sync.HOOKS)
         state = container.oci_state(st.CREATING)
@@ -411,6 +424,8 @@ def _drive_setup(channel, container, config):
 
 
 def _expect(channel, tag):
+    from pyrunc import sync  # create-time only: start/kill/delete never load it
+
     while True:
         got, payload = channel.recv()
         if got == sync.WARN:
@@ -487,8 +502,10 @@ def _start_locked(container):
         if failure:
             _signal_quietly(container, SIGKILL)
             raise RuntimeFailure(failure)
-    poststart = hooks.stored(container.data.get("hooks"), "poststart")
-    if poststart:
+    if (container.data.get("hooks") or {}).get("poststart"):
+        from pyrunc import hooks  # only when there are hooks: start stays light
+
+        poststart = hooks.stored(container.data["hooks"], "poststart")
         _wait_exec(container.pid)
         try:
             hooks.run_hooks("poststart", poststart, container.oci_state(st.RUNNING))
@@ -696,7 +713,7 @@ def destroy(container):
     before the delete operation returns"; a failing one "MUST log a warning" and the
     remaining hooks and lifecycle continue.
     """
-    poststop = hooks.stored(container.data.get("hooks"), "poststop")
+    poststop = (container.data.get("hooks") or {}).get("poststop")
     state = container.oci_state(st.STOPPED)
     if container.data.get("cgroup"):
         # --- cgroups integration: the init is gone; without its own pid namespace
@@ -708,7 +725,11 @@ def destroy(container):
             _signal_cgroup(container, SIGKILL)
         cgroups.load(container.data["cgroup"]).destroy()
     container.remove()
-    hooks.run_hooks_warn("poststop", poststop, state, log.warning)
+    if poststop:
+        from pyrunc import hooks  # only when there are hooks: delete stays light
+
+        hooks.run_hooks_warn("poststop", hooks.stored(container.data["hooks"], "poststop"),
+                             state, log.warning)
 
 
 def _remove_stale(root, container_id):

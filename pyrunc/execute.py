@@ -149,7 +149,7 @@ def run(root, container_id, flags, args):
     if process.terminal:
         # Loaded now: after joining the container's mount namespace the child cannot
         # import anything from the host.
-        from pyrunc import terminal  # noqa: F401
+        from pyrunc import terminal
     # The container's seccomp filter applies to exec'd processes too; compiled here so
     # a bad profile fails before anything joins the container.
     program = None
@@ -180,8 +180,6 @@ def run(root, container_id, flags, args):
             raise _fail(f"failed to write pid file {flags['pid_file']}: "
                         f"{(e.strerror or str(e)).lower()}") from None
     if ours is not None:
-        from pyrunc import terminal
-
         try:
             master = terminal.receive_master(ours)
         finally:

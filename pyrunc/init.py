@@ -406,8 +406,8 @@ def _verify_cwd(sys):
     except OSError:
         here = ""
     if not here.startswith("/"):
-        raise RuntimeFailure(f"current working directory is outside of container mount "
-                             f"namespace root -- possible container breakout detected")
+        raise RuntimeFailure("current working directory is outside of container mount "
+                             "namespace root -- possible container breakout detected")
 
 
 def home_of(uid):

@@ -4,7 +4,7 @@ The runtime's own steps are listed here; the init's are recorded by running the
 same `init.setup()` that a real create runs, over `RecordingSyscalls`.
 """
 
-from pyrunc import container, flags as F, init
+from pyrunc import container, init
 from pyrunc.syscalls import RecordingSyscalls
 
 

@@ -49,6 +49,6 @@ def run(inv):
                  for s in states]
         text = tabulate(rows)
     else:
-        raise RuntimeFailure(f"invalid format option")
+        raise RuntimeFailure("invalid format option")
     os.write(1, text.encode())
     return 0

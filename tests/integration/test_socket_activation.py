@@ -1,6 +1,5 @@
 """Socket activation (LISTEN_FDS) and the session keyring, as runc does them."""
 
-import os
 import subprocess
 
 
