@@ -42,7 +42,7 @@ def device_rules(resource_devices, device_nodes):
     rules = []
     for d in resource_devices or ():
         rules.append((bool(d.get("allow")), d.get("type") or "a", d.get("major"), d.get("minor"),
-                      d.get("access") or "rwm"))
+                      device_access(d.get("access"))))
     if not rules and not device_nodes:
         return rules  # nothing asked: the cgroup keeps what it inherits
     rules.extend(DEFAULT_DEVICE_RULES)
@@ -50,6 +50,14 @@ def device_rules(resource_devices, device_nodes):
         if dtype in ("c", "u", "b"):
             rules.append((True, "b" if dtype == "b" else "c", major, minor, "rwm"))
     return rules
+
+
+def device_access(access):
+    """runtime-spec: access is "r", "w" and/or "m"; as runc, other letters are dropped
+    (the kernel refuses "rwa"), and an absent value means all three."""
+    if not access:
+        return "rwm"
+    return "".join(c for c in "rwm" if c in access) or "rwm"
 
 
 def device_rule_text(rule):

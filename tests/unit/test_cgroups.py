@@ -703,3 +703,11 @@ def test_exec_join_checks_in_the_parent_and_joins_in_the_child(tmp_path):
     join = cgroups.exec_join(state, [], init_pid=1)
     join()
     assert _read(mgr, "memory", "cgroup.procs") == "0"  # "0" = the writing process
+
+
+def test_device_access_keeps_only_rwm():
+    from pyrunc.cgroups.v1 import device_access
+
+    assert device_access("rwa") == "rw"
+    assert device_access("mwr") == "rwm"
+    assert device_access(None) == "rwm"
