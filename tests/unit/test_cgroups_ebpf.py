@@ -96,9 +96,9 @@ def test_allow_all_then_deny_one():
     assert run(p, CHAR, 1, 8, R) == 1
 
 
-def test_linux_devices_nodes_are_allowed():
+def test_linux_devices_nodes_follow_the_config_rules():
     p = prog([DENY_ALL], [("c", 10, 200), ("p", 0, 0)])
-    assert run(p, CHAR, 10, 200, R | W) == 1
+    assert run(p, CHAR, 10, 200, R | W) == 0
 
 
 def test_bad_access_is_an_error():
