@@ -62,16 +62,6 @@ int pyrunc_mount_setattr(int dirfd, const char *path, unsigned int flags,
     return syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr);
 }
 
-int pyrunc_pidfd_open(int pid, unsigned int flags)
-{
-    return syscall(SYS_pidfd_open, pid, flags);
-}
-
-int pyrunc_pidfd_send_signal(int pidfd, int sig, unsigned int flags)
-{
-    return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
-}
-
 int pyrunc_close_range(unsigned int first, unsigned int last, unsigned int flags)
 {
     return syscall(SYS_close_range, first, last, flags);

@@ -626,20 +626,28 @@ def _thaw_if_frozen(container):
         manager.thaw()
 
 
+def _open_pidfd(pid):
+    """A pidfd for the init, or None if it is gone. CPython has pidfd_open and
+    pidfd_send_signal in C (os, _signal): kill and delete need no cffi module."""
+    try:
+        return os.pidfd_open(pid)
+    except (ProcessLookupError, OSError):
+        return None
+
+
 def _signal(container, signal_number):
     """Signal the init through a pidfd, checked against the recorded start time, so a
     reused pid can never receive it."""
-    from pyrunc.syscalls import LinuxSyscalls, _check
+    import _signal
 
-    lib = LinuxSyscalls().lib
-    pidfd = lib.pyrunc_pidfd_open(container.pid, 0)
-    if pidfd < 0:
+    pidfd = _open_pidfd(container.pid)
+    if pidfd is None:
         raise RuntimeFailure("container not running")
     try:
         if not container.init_alive():
             raise RuntimeFailure("container not running")
         try:
-            _check(lib.pyrunc_pidfd_send_signal(pidfd, signal_number, 0), "kill")
+            _signal.pidfd_send_signal(pidfd, signal_number)
         except ProcessLookupError:
             raise RuntimeFailure("container not running") from None
     finally:
@@ -648,11 +656,8 @@ def _signal(container, signal_number):
 
 def wait_gone(container, timeout):
     """Wait for the init to exit (a pidfd turns readable then). True if it did."""
-    from pyrunc.syscalls import LinuxSyscalls
-
-    lib = LinuxSyscalls().lib
-    pidfd = lib.pyrunc_pidfd_open(container.pid, 0)
-    if pidfd < 0:
+    pidfd = _open_pidfd(container.pid)
+    if pidfd is None:
         return True
     try:
         if not container.init_alive():

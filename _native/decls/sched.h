@@ -1,4 +1,4 @@
-/* Namespaces, hostnames and process handles (pidfd). */
+/* Namespaces, hostnames, fd ranges and keyrings. (pidfds come from CPython's os/_signal.) */
 #define CLONE_NEWNS ...
 #define CLONE_NEWUTS ...
 #define CLONE_NEWIPC ...
@@ -12,8 +12,6 @@ int unshare(int flags);
 int setns(int fd, int nstype);
 int sethostname(const char *name, size_t len);
 int setdomainname(const char *name, size_t len);
-int pyrunc_pidfd_open(int pid, unsigned int flags);
-int pyrunc_pidfd_send_signal(int pidfd, int sig, unsigned int flags);
 int pyrunc_close_range(unsigned int first, unsigned int last, unsigned int flags);
 #define CLOSE_RANGE_CLOEXEC ...
 
