@@ -34,6 +34,8 @@ if [ "$DEV" = 1 ]; then
     PYTHONPATH=. "$PY" -m pyrunc.launcher "$BIN" --source .
 else
     "$PY" -m pip install -q --disable-pip-version-check ".[test]"
-    "$PY" -m pyrunc.launcher "$BIN"
+    # From /: `python -m` puts the cwd first on sys.path, and the launcher must name
+    # the installed package, not this checkout.
+    (cd / && "$PY" -m pyrunc.launcher "$BIN")
 fi
 echo "pyrunc installed: $BIN ($("$BIN" --version | head -n 1))"
