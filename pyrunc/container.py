@@ -241,10 +241,7 @@ def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None
             sys.setns(pid_ns.path, CLONE_NEWPID)
         else:
             sys.unshare(CLONE_NEWPID)
-    cgroup_binds = _cgroup_binds(config)
-    if cgroup_binds is not None and cgroup is not None and cgroup.mount_binds():
-        # --- cgroups integration: a "cgroup" mount shows the container's own cgroups.
-        cgroup_binds = cgroup.mount_binds()
+    cgroup_binds = cgroup_view(config, cgroup)
     # The debug texts are runc's: its tests and people grepping logs look for them.
     log.debug("nsexec container setup")
     parent_joins = cgroup is not None and cgroup.enabled and cgroup.mount_binds() is not None
@@ -271,20 +268,17 @@ def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None
     return pid, parent_end
 
 
-def _cgroup_binds(config):
-    """What a "cgroup" mount shows on this host: None on pure cgroup v2 (mount cgroup2),
-    else one bind per hierarchy of the runtime's own cgroups."""
+def cgroup_view(config, cgroup):
+    """What a "cgroup" mount shows: None on a pure cgroup v2 host (a cgroup2 mount inside
+    the container's cgroup namespace); on v1/hybrid hosts one bind per hierarchy of the
+    container's own cgroups, and none at all (an empty tmpfs) when it has no cgroups of
+    its own: the runtime's caller's cgroups are never shown, let alone writable."""
     if not any(m.type == "cgroup" for m in config.mounts):
         return None
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         return None
-    from pyrunc.rootfs import cgroup_v1_binds
-
-    with open("/proc/self/mountinfo") as f:
-        mountinfo = f.read()
-    with open("/proc/self/cgroup") as f:
-        cgroup = f.read()
-    return cgroup_v1_binds(mountinfo, cgroup)
+    binds = cgroup.mount_binds() if cgroup is not None and cgroup.enabled else None
+    return binds or []
 
 
 class _ChildSync:

@@ -328,7 +328,7 @@ def open_exec_fifo(sys, fifo_path):
 
 
 def set_names(sys, config, linux):
-    uts_private = linux is not None and _has_new_or_path(linux, "uts")
+    uts_private = linux is not None and _has_namespace(linux, "uts")
     if config.hostname:
         if not uts_private:
             raise RuntimeFailure("unable to set hostname without a private UTS namespace")
@@ -488,5 +488,3 @@ def _has_namespace(linux, ns_type):
 def _has_new(linux, ns_type):
     return any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
 
-
-_has_new_or_path = _has_namespace

@@ -28,6 +28,13 @@ class _PlanSync:
         self.sys.ops.append(("warning", message))
 
 
+def _planned_cgroups(config):
+    """The cgroup manager create would use (it only computes paths until create())."""
+    from pyrunc import cgroups
+
+    return cgroups.manager_for(config, "ID")
+
+
 def build(bundle):
     """[(actor, op, text)] for the bundle's create."""
     bundle, config, rootfs = container.load_bundle(bundle)
@@ -49,7 +56,7 @@ def build(bundle):
 
     ctx = init.InitContext(config, bundle, rootfs, _PlanSync(sys, config), "<state>/exec.fifo",
                            lambda message: sys.ops.append(("warning", message)), run_hook,
-                           cgroup_binds=container._cgroup_binds(config))
+                           cgroup_binds=container.cgroup_view(config, _planned_cgroups(config)))
     init.setup(sys, ctx)
     steps.extend(("init", op, text) for op, text in sys.ops)
     steps.append(("init", "wait", "exec FIFO (until `start`)"))

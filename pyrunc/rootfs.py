@@ -288,41 +288,6 @@ def _mount_cgroup_v1_view(root, target, dest, opts, cgroup_binds):
             sys.close(top)
 
 
-def cgroup_v1_binds(mountinfo_text, proc_cgroup_text):
-    """(name, host dir) for each v1 hierarchy and the unified one, for the cgroup mount view.
-
-    Only real cgroup mounts count: /sys/fs/cgroup is a writable tmpfs here, and
-    plain directories in it are not controllers (host.md).
-    """
-    paths = {}
-    for line in proc_cgroup_text.splitlines():
-        hid, controllers, path = line.split(":", 2)
-        paths[controllers] = path
-    binds = []
-    for line in mountinfo_text.splitlines():
-        pre, _, post = line.partition(" - ")
-        fields = pre.split(" ")
-        fstype, _, rest = post.partition(" ")
-        if fstype not in ("cgroup", "cgroup2"):
-            continue
-        point = _unescape(fields[4])
-        root_in_fs = _unescape(fields[3])
-        if fstype == "cgroup2":
-            key = ""
-        else:
-            super_opts = rest.split(" ", 1)[1] if " " in rest else ""
-            key = ",".join(o for o in super_opts.split(",")
-                           if o not in ("rw", "ro") and not o.startswith(("release_agent", "clone_children"))
-                           and o not in ("xattr", "noprefix", "nsdelegate", "memory_recursiveprot"))
-        path = paths.get(key)
-        if path is None:
-            continue
-        rel = os.path.relpath(path, root_in_fs) if path.startswith(root_in_fs) else "."
-        name = os.path.basename(point)
-        binds.append((name, os.path.normpath(os.path.join(point, rel))))
-    return binds
-
-
 def make_dev_readonly_if_asked(root, mounts):
     """The "ro" of a (non-bind) /dev mount, applied once /dev is complete."""
     for m in mounts:

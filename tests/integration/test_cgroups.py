@@ -545,3 +545,15 @@ def test_delete_of_stopped_container_without_pid_namespace_kills_leftovers(rt, b
     assert len(left) == 1, "the orphaned sleep is still in the container's cgroup"
     assert rt("delete", cid).returncode == 0
     assert not os.path.exists(procs)
+
+
+@pytest.mark.pyrunc_only
+def test_without_own_cgroups_the_cgroup_mount_is_empty(rt, bundle, cid):
+    """A container with no cgroups of its own must not see (or write) its caller's: on a
+    v1 host its "cgroup" mount is an empty tmpfs then."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        pytest.skip("pure cgroup v2 host: the mount is cgroup2 in the container's namespace")
+    b = bundle(["sh", "-c", "ls /sys/fs/cgroup | wc -l"])
+    proc = rt("--cgroup-manager", "disabled", "run", "--bundle", b.path, cid)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
