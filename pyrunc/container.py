@@ -311,7 +311,12 @@ class _ChildSync:
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
            cgroup=None, parent_joins=False):
     """The forked init. Never returns: it execs the user process or exits."""
-    from pyrunc import hooks, sync  # create-time only: start/kill/delete never load it
+    from pyrunc import sync  # create-time only: start/kill/delete never load it
+
+    hooks = None
+    if config.hooks.create_container or config.hooks.start_container:
+        # Loaded now, before pivot_root hides the host's files.
+        from pyrunc import hooks
 
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
@@ -332,8 +337,8 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
             channel.send(sync.DEBUG, "child process in init()")
 
         def run_hook(kind, hook_list):
-            state = dict(child_sync.state)
-            hooks.run_hooks(kind, hook_list, state)
+            if hook_list:
+                hooks.run_hooks(kind, hook_list, dict(child_sync.state))
 
         if config.hooks.start_container:
             # A startContainer hook can only fail after `start` has woken the init;
@@ -402,15 +407,18 @@ def _child_error(channel, message, start_error_fd=None):
 
 def _drive_setup(channel, container, config):
     """The parent's side of the protocol (see sync.py)."""
-    from pyrunc import hooks, sync  # create-time only: start/kill/delete never load it
+    from pyrunc import sync  # create-time only: start/kill/delete never load it
 
     try:
         _expect(channel, sync.HOOKS)
-        state = container.oci_state(st.CREATING)
-        # runtime-spec: prestart hooks run after the runtime environment is created,
-        # "before the pivot_root"; createRuntime hooks right after, same namespace.
-        hooks.run_hooks("prestart", config.hooks.prestart, state)
-        hooks.run_hooks("createRuntime", config.hooks.create_runtime, state)
+        if config.hooks.prestart or config.hooks.create_runtime:
+            from pyrunc import hooks
+
+            state = container.oci_state(st.CREATING)
+            # runtime-spec: prestart hooks run after the runtime environment is created,
+            # "before the pivot_root"; createRuntime hooks right after, same namespace.
+            hooks.run_hooks("prestart", config.hooks.prestart, state)
+            hooks.run_hooks("createRuntime", config.hooks.create_runtime, state)
         channel.send(sync.HOOKS_DONE, str(container.pid))
         _expect(channel, sync.READY)
     finally:
