@@ -59,10 +59,35 @@ def load_bundle(bundle):
 _UNSUPPORTED_NAMESPACES = ("user", "time")
 
 
+# Fields pyrunc does not implement yet: (where, attribute, config key). runtime-spec:
+# "Runtimes MUST generate an error when invalid or unsupported values are encountered";
+# running without them would quietly give a different container than asked for.
+_UNSUPPORTED_PROCESS = (("apparmorProfile", "apparmor_profile"), ("scheduler", "scheduler"),
+                        ("ioPriority", "io_priority"), ("execCPUAffinity", "exec_cpu_affinity"))
+_UNSUPPORTED_LINUX = (("personality", "personality"), ("intelRdt", "intel_rdt"),
+                      ("netDevices", "net_devices"), ("memoryPolicy", "memory_policy"))
+
+
 def refuse_unsupported(config):
+    process = config.process
+    for key, attr in _UNSUPPORTED_PROCESS if process is not None else ():
+        if getattr(process, attr):
+            raise RuntimeFailure(f"process.{key}: not supported by pyrunc yet")
+    for index, m in enumerate(config.mounts):
+        if m.uid_mappings or m.gid_mappings or "idmap" in m.options or "ridmap" in m.options:
+            raise RuntimeFailure(f"mounts[{index}]: idmapped mounts are not supported by pyrunc yet")
     linux = config.linux
     if linux is None:
         return
+    for key, attr in _UNSUPPORTED_LINUX:
+        if getattr(linux, attr):
+            raise RuntimeFailure(f"linux.{key}: not supported by pyrunc yet")
+    if (linux.mount_label or (process is not None and process.selinux_label)) \
+            and not os.path.exists("/sys/fs/selinux/enforce"):
+        # As crun: SELinux labels mean nothing on a host without SELinux.
+        log.warning("SELinux is not enabled on this host: labels in config.json are ignored")
+    elif linux.mount_label or (process is not None and process.selinux_label):
+        raise RuntimeFailure("SELinux labels are not supported by pyrunc yet")
     for index, ns in enumerate(linux.namespaces):
         if ns.type in _UNSUPPORTED_NAMESPACES:
             raise RuntimeFailure(f"linux.namespaces[{index}]: {ns.type} namespaces are not "

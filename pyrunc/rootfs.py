@@ -52,7 +52,7 @@ RECURSIVE_ATTRS = {
     "rnosymfollow": (F.MOUNT_ATTR_NOSYMFOLLOW, 0), "rsymfollow": (0, F.MOUNT_ATTR_NOSYMFOLLOW),
 }
 # Options that only matter to other tools; accepted and not passed to the kernel.
-IGNORED_OPTIONS = frozenset(("tmpcopyup", "idmap", "ridmap", "defaults"))
+IGNORED_OPTIONS = frozenset(("tmpcopyup", "idmap", "ridmap", "defaults"))  # idmap: refused earlier
 
 # runtime-spec config-linux.md "Default Devices": "the runtime MUST supply"
 # /dev/null, zero, full, random, urandom, tty (and /dev/console, /dev/ptmx).

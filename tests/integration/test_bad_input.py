@@ -164,3 +164,22 @@ def test_unsupported_namespace_is_refused_not_ignored(rt, bundle, cid, ns):
     assert proc.returncode == 1
     assert f"{ns} namespaces are not supported by pyrunc yet" in proc.stderr
     assert rt.list_ids() == []
+
+
+@pytest.mark.pyrunc_only
+@pytest.mark.parametrize("where,key,value", [
+    ("process", "apparmorProfile", "docker-default"),
+    ("process", "scheduler", {"policy": "SCHED_BATCH"}),
+    ("process", "ioPriority", {"class": "IOPRIO_CLASS_IDLE"}),
+    ("linux", "personality", {"domain": "LINUX32"}),
+    ("linux", "netDevices", {"eth0": {}}),
+    ("linux", "intelRdt", {"closID": "x"}),
+])
+def test_unimplemented_fields_are_refused_not_ignored(rt, bundle, cid, where, key, value):
+    def edit(cfg):
+        cfg[where][key] = value
+
+    proc = rt.create(cid, bundle(["true"], edit=edit))
+    assert proc.returncode == 1
+    assert f"{where}.{key}: not supported by pyrunc yet" in proc.stderr
+    assert rt.list_ids() == []
