@@ -23,7 +23,7 @@ class CreateOptions:
 
     def __init__(self, bundle="", pid_file="", console_socket="", no_pivot=False, preserve_fds=0,
                  no_new_keyring=False, globals_=None):
-        # --- cgroups integration: the parsed global flags (--systemd-cgroup,
+        # The parsed global flags (--systemd-cgroup,
         # --cgroup-manager, --rootless) pick the cgroup manager; None = cgroupfs.
         self.globals = globals_
         self.no_new_keyring = no_new_keyring
@@ -143,7 +143,7 @@ def create(root, container_id, opts, detached=True):
         console, ours = open_console(terminal, opts.console_socket)
         opts.seccomp_agent = connect_seccomp_agent(config)
         os.mkfifo(container.fifo_path, 0o622)
-        # --- cgroups integration: directories made and limits applied before the
+        # Directories made and limits applied before the
         # init exists; the forked child joins them first thing (see _child).
         from pyrunc import cgroups
 
@@ -166,7 +166,7 @@ def create(root, container_id, opts, detached=True):
             "seccomp": (config.raw.get("linux") or {}).get("seccomp"),
             "own_pid_ns": _new_namespace(config, "pid"),
             "hooks": config.raw.get("hooks") or {},
-            # --- cgroups integration: the manager's state; state.py reads the freezer file.
+            # The manager's state; state.py reads the freezer file.
             "cgroup": cgroup.to_state(),
             "freezer_state_file": cgroup.freezer_state_file(),
         }
@@ -181,7 +181,7 @@ def create(root, container_id, opts, detached=True):
         if pid:
             _kill_and_reap(pid)
         if cgroup is not None:
-            cgroup.destroy()  # --- cgroups integration: only what create() made
+            cgroup.destroy()  # only what create() made
         if ours is not None:
             ours.close()
         container.remove()
@@ -350,7 +350,7 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
     start_error_fd = None
     try:
         if cgroup is not None:
-            # --- cgroups integration: join before anything else, and before
+            # Join before anything else, and before
             # init.setup() unshares the cgroup namespace (whose root is then
             # this cgroup). On hybrid hosts this includes the unified one.
             cgroup.join_self()
@@ -580,7 +580,7 @@ def kill(root, container_id, signal_number, all_processes=False):
     try:
         _signal(container, signal_number)
     except RuntimeFailure:
-        # --- cgroups integration: --all may have signalled the init already
+        # --all may have signalled the init already
         # (it is in the container's cgroup); runc's --all does not fail then.
         if not all_processes:
             raise
@@ -594,7 +594,7 @@ def _signal_others(container, signal_number):
     """
     if container.data.get("own_pid_ns"):
         return
-    # --- cgroups integration: the container's cgroup lists its processes.
+    # The container's cgroup lists its processes.
     if _signal_cgroup(container, signal_number):
         return
     mnt_ns = container.data.get("mnt_ns")
@@ -612,7 +612,7 @@ def _signal_others(container, signal_number):
 
 
 def _signal_cgroup(container, signal_number):
-    """--- cgroups integration: signal every process in the container's cgroup, frozen
+    """Signal every process in the container's cgroup, frozen
     meanwhile so none can fork past the list (runc does the same). False when the
     container has no cgroup to ask (disabled manager): callers fall back."""
     from pyrunc import cgroups
@@ -642,7 +642,7 @@ def _signal_cgroup(container, signal_number):
 
 
 def _thaw_if_frozen(container):
-    """--- cgroups integration: a SIGKILLed task in a frozen v1 cgroup dies only once
+    """A SIGKILLed task in a frozen v1 cgroup dies only once
     thawed (delete --force of a paused container)."""
     if not container.data.get("freezer_state_file"):
         return
@@ -733,7 +733,7 @@ def _kill_and_wait(container):
         _signal(container, SIGKILL)
     except RuntimeFailure:
         return
-    _thaw_if_frozen(container)  # --- cgroups integration
+    _thaw_if_frozen(container)
     if not wait_gone(container, 10.0):
         raise RuntimeFailure("container init still running")
 
@@ -748,7 +748,7 @@ def destroy(container):
     poststop = (container.data.get("hooks") or {}).get("poststop")
     state = container.oci_state(st.STOPPED)
     if container.data.get("cgroup"):
-        # --- cgroups integration: the init is gone; without its own pid namespace
+        # The init is gone; without its own pid namespace
         # its children may not be (runc kills what is left in the cgroup too).
         # Then remove the cgroups create made.
         from pyrunc import cgroups

@@ -151,7 +151,7 @@ class Container:
         finished and the user program has not been started; otherwise running."""
         if not self.init_alive():
             return STOPPED
-        # --- cgroups integration: frozen wins over created, as in runc (a created
+        # Frozen wins over created, as in runc (a created
         # container can be paused, and resume returns it to created).
         if self._frozen():
             return PAUSED
