@@ -12,7 +12,7 @@ already resolved parent; mounts target the resolved descriptor.
 import os
 import stat
 
-from pyrunc import flags as F
+from pyrunc import flags as F, mountinfo
 from pyrunc.errors import RuntimeFailure
 from pyrunc.syscalls import Target
 
@@ -179,18 +179,13 @@ def _mount_point_of(path):
     """The mount point containing `path` (host side, from mountinfo)."""
     best = "/"
     try:
-        with open("/proc/self/mountinfo", "rb") as f:
-            for line in f.read().decode("utf-8", "replace").splitlines():
-                point = _unescape(line.split(" ", 5)[4])
-                if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
-                    best = point
+        text = mountinfo.read()
     except OSError:
-        pass
+        return best
+    for _, point, _, _ in mountinfo.entries(text):
+        if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+            best = point
     return best
-
-
-def _unescape(field):
-    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 
 
 def mount_all(root, mounts, bundle, cgroup_binds):
@@ -448,16 +443,9 @@ def move_root(sys, rootfs_path):
 
 def _host_proc_and_sys_mounts(rootfs_path):
     """proc and sysfs mounts of the whole filesystem, outside the rootfs, deepest first."""
-    points = []
-    with open("/proc/self/mountinfo", "rb") as f:
-        for line in f.read().decode("utf-8", "replace").splitlines():
-            pre, _, post = line.partition(" - ")
-            fields = pre.split(" ")
-            fstype = post.split(" ", 1)[0]
-            point = _unescape(fields[4])
-            if fstype in ("proc", "sysfs") and fields[3] == "/" and not (
-                    point == rootfs_path or point.startswith(rootfs_path.rstrip("/") + "/")):
-                points.append(point)
+    points = [point for root, point, fstype, _ in mountinfo.entries(mountinfo.read())
+              if fstype in ("proc", "sysfs") and root == "/" and not (
+                  point == rootfs_path or point.startswith(rootfs_path.rstrip("/") + "/"))]
     return sorted(points, key=len, reverse=True)
 
 

@@ -164,21 +164,6 @@ class Layout:
         return V2 if self.unified is not None else DISABLED
 
 
-def _unescape(s):
-    # mountinfo writes space, tab, newline and backslash as \ooo.
-    if "\\" not in s:
-        return s
-    out, i = [], 0
-    while i < len(s):
-        if s[i] == "\\" and s[i + 1:i + 4].isdigit():
-            out.append(chr(int(s[i + 1:i + 4], 8)))
-            i += 4
-        else:
-            out.append(s[i])
-            i += 1
-    return "".join(out)
-
-
 def parse_mountinfo(text, own=None):
     """The Layout described by a /proc/PID/mountinfo text.
 
@@ -186,24 +171,18 @@ def parse_mountinfo(text, own=None):
     whose root holds the runtime's own cgroup (`own`, from parse_proc_cgroup),
     else the first one.
     """
+    from pyrunc import mountinfo
+
     v1 = {}
     unified = None
-    for line in text.splitlines():
-        pre, sep, post = line.partition(" - ")
-        if not sep:
-            continue
-        fstype, _, rest = post.partition(" ")
+    for root, point, fstype, super_opts in mountinfo.entries(text):
         if fstype != "cgroup" and fstype != "cgroup2":
             continue
-        fields = pre.split(" ")
-        root = _unescape(fields[3])
-        point = _unescape(fields[4])
         if fstype == "cgroup2":
             h = Hierarchy((), point, root)
             if unified is None or _better(h, unified, own):
                 unified = h
             continue
-        super_opts = rest.split(" ", 1)[1] if " " in rest else ""
         ctrls = tuple(o for o in super_opts.split(",")
                       if o and o not in _NOT_CONTROLLERS and not o.startswith("release_agent="))
         if not ctrls:

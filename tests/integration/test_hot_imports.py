@@ -69,6 +69,7 @@ PYRUNC_ALLOWED = frozenset({
     # the forked init
     "pyrunc.init",
     "pyrunc.rootfs",
+    "pyrunc.mountinfo",
     "pyrunc.capabilities",
     # cgroups: the package and the backend this host needs
     "pyrunc.cgroups",
