@@ -1,6 +1,7 @@
 /* Thin syscall shims for what glibc 2.36 does not wrap. No logic here: each
  * function is one syscall; Python checks the result and raises OSError. */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -137,4 +138,34 @@ long pyrunc_join_session_keyring(const char *name)
 int pyrunc_bpf(int cmd, void *attr, unsigned int size)
 {
     return syscall(SYS_bpf, cmd, attr, size);
+}
+
+/* fork(2), born in the cgroup v2 directory `cgroup_fd` (clone3 CLONE_INTO_CGROUP).
+ * A process moved by a cgroup.procs write makes the kernel wait for an RCU grace
+ * period (cgroup_threadgroup_rwsem, milliseconds per container); a process born
+ * there does not. This is the one place with logic beyond the syscall: CPython's
+ * own fork hooks must run around it, as os.fork() runs them, and they need the
+ * GIL, which cffi released for the call. Returns like fork(2). */
+long pyrunc_fork_into_cgroup(int cgroup_fd)
+{
+    struct clone_args args;
+    PyGILState_STATE gil;
+    long pid;
+    int saved_errno;
+
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    gil = PyGILState_Ensure();
+    PyOS_BeforeFork();
+    pid = syscall(SYS_clone3, &args, sizeof args);
+    saved_errno = errno;
+    if (pid == 0)
+        PyOS_AfterFork_Child();
+    else
+        PyOS_AfterFork_Parent();
+    PyGILState_Release(gil);
+    errno = saved_errno;
+    return pid;
 }

@@ -242,8 +242,9 @@ def _new_namespace(config, ns_type):
     return linux is not None and any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
 
 
-def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None):
-    """Fork the init, in a new (or joined) pid namespace when the config asks.
+def fork_init(config, bundle, rootfs, container, opts, console, cgroup):
+    """Fork the init, in a new (or joined) pid namespace when the config asks, and
+    in the container's cgroups (see cgroups.Placement).
 
     unshare(CLONE_NEWPID) affects only children, so the runtime does it and forks
     once: the child is pid 1 of the new namespace. Then the runtime returns its
@@ -252,6 +253,7 @@ def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
     from pyrunc import init
+    from pyrunc.cgroups import Placement
     from pyrunc.syscalls import LinuxSyscalls
 
     sys = LinuxSyscalls()
@@ -269,27 +271,16 @@ def fork_init(config, bundle, rootfs, container, opts, console=None, cgroup=None
     cgroup_binds = cgroup_view(config, cgroup)
     # The debug texts are runc's: its tests and people grepping logs look for them.
     log.debug("nsexec container setup")
-    parent_joins = cgroup is not None and cgroup.enabled and cgroup.mount_binds() is not None
-    pid = os.fork()
+    placement = Placement(cgroup)
+    pid = placement.fork(sys)
     if pid == 0:
         parent_end.close()
         _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
-               console, None if parent_joins else cgroup, parent_joins)
+               console, placement)
     child_end.close()
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
         os.close(own_pid_ns)
-    if parent_joins:
-        # See sync.py: overlapped with the init's setup.
-        try:
-            cgroup.join_pid(pid)
-        except BaseException:
-            _kill_and_reap(pid)
-            raise
-        try:
-            parent_end.send(sync.JOINED)
-        except sync.ProtocolError:
-            pass  # the init failed already; its ERROR is still queued for _drive_setup
     return pid, parent_end
 
 
@@ -309,20 +300,14 @@ def cgroup_view(config, cgroup):
 class _ChildSync:
     """The init's side of the protocol, as init.setup() sees it."""
 
-    __slots__ = ("channel", "state", "parent_joins", "tags")
+    __slots__ = ("channel", "state", "tags")
 
-    def __init__(self, channel, state, parent_joins=False):
+    def __init__(self, channel, state):
         from pyrunc import sync  # create-time only: start/kill/delete never load it
 
         self.channel = channel
         self.state = state
-        self.parent_joins = parent_joins
         self.tags = sync
-
-    def cgroups_joined(self):
-        """Return once this process is in its cgroups (the parent moves it; sync.py)."""
-        if self.parent_joins:
-            self.channel.expect(self.tags.JOINED)
 
     def hooks_point(self):
         self.channel.send(self.tags.HOOKS)
@@ -334,7 +319,7 @@ class _ChildSync:
 
 
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
-           cgroup=None, parent_joins=False):
+           placement):
     """The forked init. Never returns: it execs the user process or exits."""
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -346,14 +331,12 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
-        "pid": 0, "bundle": bundle, "annotations": config.annotations}, parent_joins)
+        "pid": 0, "bundle": bundle, "annotations": config.annotations})
     start_error_fd = None
     try:
-        if cgroup is not None:
-            # Join before anything else, and before
-            # init.setup() unshares the cgroup namespace (whose root is then
-            # this cgroup). On hybrid hosts this includes the unified one.
-            cgroup.join_self()
+        # Before anything else, and before init.setup() unshares the cgroup
+        # namespace, whose root is then this cgroup.
+        placement.join()
         from pyrunc import flags as F
 
         # If create dies during setup, so does the half-made container.

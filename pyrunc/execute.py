@@ -9,7 +9,8 @@ execve succeeded.
     -------                                   -----
     non-dumpable; open /proc/INIT/ns/*
     setns(pid) (affects children only)
-    fork ------------------------------------> setns(ipc, uts, net, cgroup, mnt)
+    fork (into the cgroups) -----------------> the other cgroups (cgroups.Placement)
+                                              setns(ipc, uts, net, cgroup, mnt)
                                               rlimits, identity, cwd, fds
     read error pipe  <-- message, or EOF ---- execve
     --pid-file; wait (foreground) or exit (--detach)
@@ -162,10 +163,10 @@ def run(root, container_id, flags, args):
 
     # runc: an exec'd process joins the init's cgroups (or --cgroup sub-cgroups of
     # them); checked here, done by the child before it joins any namespace.
-    join_cgroups = cgroups.exec_join(container.data.get("cgroup"), flags.get("cgroup"),
-                                     container.pid)
+    placement = cgroups.exec_placement(container.data.get("cgroup"), flags.get("cgroup"),
+                                       container.pid)
     try:
-        pid = _spawn(container, process, preserve, console, program, join_cgroups)
+        pid = _spawn(container, process, preserve, console, program, placement)
     finally:
         if console is not None:
             console.close()
@@ -229,7 +230,7 @@ def _namespaces_to_join(init_pid):
     return fds
 
 
-def _spawn(container, process, preserve, console, program, join_cgroups):
+def _spawn(container, process, preserve, console, program, placement):
     from pyrunc.syscalls import LinuxSyscalls
 
     sys = LinuxSyscalls()
@@ -248,11 +249,11 @@ def _spawn(container, process, preserve, console, program, join_cgroups):
     from pyrunc import log
 
     log.debug("nsexec container setup")
-    pid = os.fork()
+    pid = placement.fork(sys)
     if pid == 0:
         os.close(err_r)
         _child(sys, process, fds, err_w, preserve, console.fileno() if console else None, program,
-               join_cgroups)
+               placement)
     os.close(err_w)
     for fd in fds.values():
         os.close(fd)
@@ -288,10 +289,10 @@ def _warn(message):
     log.warning(message)
 
 
-def _child(sys, process, ns_fds, err_w, preserve, console_fd, program, join_cgroups):
+def _child(sys, process, ns_fds, err_w, preserve, console_fd, program, placement):
     """Never returns: execs the process or reports why not and exits."""
     try:
-        join_cgroups()
+        placement.join()
         if program is not None and program.agent is not None:
             # The agent is told the pid the runtime sees: /proc/self of the host's
             # procfs, read before joining the container's mount namespace.

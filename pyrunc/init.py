@@ -74,10 +74,7 @@ def setup(sys, ctx):
     # CAP_SYS_PTRACE in the host's user namespace. execve of the workload resets it.
     sys.prctl(F.PR_SET_DUMPABLE, 0)
 
-    # The cgroup namespace waits until this process is in its cgroups (see sync.py);
-    # on pure v2 hosts that is already so, and the cgroup2 mount below needs it.
-    late_cgroupns = getattr(ctx.sync, "parent_joins", False)
-    enter_namespaces(sys, linux, skip=("cgroup",) if late_cgroupns else ())
+    enter_namespaces(sys, linux)
     if ctx.keyring:
         # runc: each container gets its own session keyring unless --no-new-keyring,
         # so it cannot read the caller's keys.
@@ -97,10 +94,6 @@ def setup(sys, ctx):
                           ("bind" in m.options or "rbind" in m.options or m.type == "bind")
                           for m in config.mounts)
         rootfs.create_devices(root, linux.devices, dev_is_bind)
-
-    if late_cgroupns:
-        ctx.sync.cgroups_joined()
-        enter_namespaces(sys, linux, only=("cgroup",))
 
     # runtime-spec: prestart and createRuntime hooks "MUST be called after the
     # runtime environment has been created ... but before the pivot_root"; they
@@ -264,7 +257,7 @@ def close_inherited_fds(sys, ctx):
     sys.close_fds_from(3, keep)
 
 
-def enter_namespaces(sys, linux, skip=(), only=None):
+def enter_namespaces(sys, linux):
     """Join namespaces given by path, then make the new ones.
 
     runtime-spec: "If a namespace type is not specified in the namespaces array, the
@@ -275,7 +268,7 @@ def enter_namespaces(sys, linux, skip=(), only=None):
         return
     new = 0
     for ns in linux.namespaces:
-        if ns.type not in _CHILD_NAMESPACES or ns.type in skip or (only and ns.type not in only):
+        if ns.type not in _CHILD_NAMESPACES:
             continue
         if ns.path:
             sys.setns(ns.path, F.NAMESPACE_FLAGS[ns.type])

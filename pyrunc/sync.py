@@ -19,12 +19,9 @@ packet: a one-byte tag, then an optional UTF-8 payload.
                                    ...
     `start` writes the FIFO  --------------->  startContainer hooks, execve
 
-On cgroup v1 hosts the first cgroup.procs write waits for an RCU grace period
-(milliseconds of kernel time). The parent makes that write for the init, right
-after fork, while the init builds its namespaces and mounts; the init waits for
-JOINED only before it enters its cgroup namespace (whose root must be its own
-cgroup). On pure v2 hosts the init joins itself first, because the cgroup2 mount
-needs that namespace before any mount is made.
+The init is born in its cgroup v2 directory (if any) and moves itself into the
+v1 hierarchies before anything else (cgroups.Placement), so no message is needed
+for cgroups.
 
 HOOKS_DONE carries the init's host pid, for the state given to the hooks the init
 runs itself (createContainer, startContainer). At any point the init may send WARN
@@ -41,10 +38,9 @@ READY = b"R"        # init -> parent: setup finished, waiting for start
 ERROR = b"E"        # init -> parent: payload = message for the user; init exits
 WARN = b"W"         # init -> parent: payload = a warning for the log; setup goes on
 DEBUG = b"G"        # init -> parent: payload = a debug line (sent only with --debug)
-JOINED = b"J"       # parent -> init: the init is in its cgroups (v1 hosts; see below)
 
 _NAMES = {HOOKS: "HOOKS", HOOKS_DONE: "HOOKS_DONE", READY: "READY", ERROR: "ERROR", WARN: "WARN",
-          DEBUG: "DEBUG", JOINED: "JOINED"}
+          DEBUG: "DEBUG"}
 _MAX = 65536
 
 

@@ -81,6 +81,15 @@ class LinuxSyscalls:
         finally:
             os.close(fd)
 
+    def fork_into_cgroup(self, directory):
+        """fork(2), the child born in the cgroup v2 `directory` (clone3
+        CLONE_INTO_CGROUP). Returns like os.fork(); OSError if the kernel refuses."""
+        fd = os.open(directory, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return _check(self.lib.pyrunc_fork_into_cgroup(fd), "clone3 into " + directory)
+        finally:
+            os.close(fd)
+
     def sethostname(self, name):
         data = name.encode()
         _check(self.lib.sethostname(data, len(data)), "sethostname " + name)

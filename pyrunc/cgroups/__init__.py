@@ -7,9 +7,10 @@ A Manager is made before the init is forked and does, in lifecycle order:
 
     create()            make the directories, apply linux.resources (before the
                         init exists, so it starts already limited)
+    birth_dir()         the cgroup v2 directory a new process can be forked into
     join_self()         in the forked child, before anything else: move the
-                        calling process into every hierarchy (also exec's child)
-    join_pid(pid)       the same for another process
+                        calling process into every other hierarchy
+                        (Placement does both, for the init and exec's child)
     pids()              every process in the container's cgroup (None: unknown)
     freeze() / thaw() / frozen()
     apply(res, update)  `update`: write changed linux.resources values
@@ -410,26 +411,66 @@ def parse_exec_cgroups(args):
     return paths
 
 
-def exec_join(data, cgroup_args=(), init_pid=0):
-    """For `exec`: load the container's manager from its state.json "cgroup" entry,
-    check `--cgroup` values now (in the runtime, so errors need no round trip), and
-    return the function the forked child must call first, before it joins any
-    namespace: it moves the child into the container's cgroups (every v1
-    hierarchy, and on hybrid hosts the unified one too), or the --cgroup
-    sub-cgroups. On v2, if the container made its top cgroup unusable (domain
-    controllers enabled after moving its init below it) it falls back to the
-    init's cgroup, as runc does."""
+class Placement:
+    """How a new process of the container gets into its cgroups.
+
+    Moving a process by writing its pid to cgroup.procs takes the kernel's
+    threadgroup lock for writing, which waits for an RCU grace period: 7-15 ms
+    on this kind of host, per container, longer than all of pyrunc's own setup.
+    So the process is never moved that way when it can be avoided:
+
+    - where the manager has a cgroup v2 directory (pure v2, and the "unified"
+      one of hybrid hosts), the process is born in it (clone3 CLONE_INTO_CGROUP);
+    - in each v1 hierarchy the child moves itself as a single thread (manager.
+      join_self), which skips that lock.
+
+    Each falls back to the slow way where the kernel refuses (an old kernel, a
+    cgroup that cannot take processes), so it never changes where a process ends up.
+    """
+
+    __slots__ = ("manager", "sub", "init_pid", "born_in")
+
+    def __init__(self, manager, sub=None, init_pid=0):
+        self.manager = manager
+        self.sub = sub
+        self.init_pid = init_pid
+        self.born_in = None
+
+    def fork(self, sys):
+        """os.fork(), the child born in the manager's cgroup v2 directory if it has one."""
+        directory = self.manager.birth_dir(self.sub) if self.manager.enabled else None
+        if directory is not None:
+            from pyrunc import log
+
+            try:
+                pid = sys.fork_into_cgroup(directory)
+            except OSError as e:
+                log.debug(f"clone3 into {directory}: {_reason(e)}; the child joins after fork")
+            else:
+                self.born_in = directory
+                if pid:
+                    log.debug(f"forked into cgroup {directory}")
+                return pid
+        return os.fork()
+
+    def join(self):
+        """In the child, before it joins or makes any namespace: the other hierarchies."""
+        self.manager.join_self(self.sub, self.init_pid, self.born_in)
+
+
+def exec_placement(data, cgroup_args=(), init_pid=0):
+    """For `exec`: the Placement in the container's cgroups (the manager from its
+    state.json "cgroup" entry), or in its `--cgroup` sub-cgroups, checked now (in
+    the runtime, so errors need no round trip). On v2, if the container made its
+    top cgroup unusable (domain controllers enabled after moving its init below
+    it) the child falls back to the init's cgroup, as runc does."""
     manager = load(data)
     sub = parse_exec_cgroups(list(cgroup_args or ()))
     if sub:
         if not manager.enabled:
             raise RuntimeFailure("--cgroup: the container has no cgroups (cgroup manager disabled)")
         manager.check_sub(sub)
-
-    def join():
-        manager.join_self(sub, init_pid)
-
-    return join
+    return Placement(manager, sub, init_pid)
 
 
 def sub_path(base, sub):
@@ -491,11 +532,13 @@ class Manager:
     def create(self):
         pass
 
-    def join_self(self, sub=None, init_pid=0):
-        pass
+    def birth_dir(self, sub=None):
+        """The cgroup v2 directory a new process should be born in, or None."""
+        return None
 
-    def join_pid(self, pid, sub=None, init_pid=0):
-        pass
+    def join_self(self, sub=None, init_pid=0, born_in=None):
+        """Move the calling, single-threaded process into the container's cgroups
+        (or exec --cgroup sub-cgroups), except the one it was born in."""
 
     def check_sub(self, sub):
         """Raise if exec --cgroup names an unknown controller or leaves the container."""
@@ -654,10 +697,10 @@ def procs_of(path, recursive=True):
     return out
 
 
-def write_procs(path, pid, sub=None):
-    """Move a process into path's cgroup (runc's error text on failure)."""
+def write_procs(path, pid=0, name="cgroup.procs"):
+    """Move a process (0: the caller) into path's cgroup (runc's error text on failure)."""
     try:
-        write_file(path, "cgroup.procs", pid)
+        write_file(path, name, pid)
     except CgroupError as e:
         shown = pid if pid else os.getpid()
         raise CgroupError(f"adding pid {shown} to cgroups: {e.message}", e.errno) from None

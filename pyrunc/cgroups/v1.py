@@ -183,14 +183,23 @@ class V1Manager(Manager):
                 if read_file(d + "/" + name).strip() == "":
                     write_file(d, name, read_file(parent + "/" + name).strip())
 
-    def join_self(self, sub=None, init_pid=0):
-        self.join_pid(0, sub, init_pid)
+    def birth_dir(self, sub=None):
+        # Hybrid hosts: the unified (cgroup2) hierarchy, key "".
+        return self._join_paths(sub).get("")
 
-    def join_pid(self, pid, sub=None, init_pid=0):
-        """Write pid (0 = the caller) into cgroup.procs of every hierarchy (on hybrid
-        hosts also the unified one). `sub`: exec --cgroup sub-cgroups."""
+    def join_self(self, sub=None, init_pid=0, born_in=None):
+        """Every hierarchy (on hybrid hosts also the unified one, unless born there).
+
+        A v1 hierarchy gets "0" in `tasks`, not in cgroup.procs: a thread moving
+        itself alone skips the threadgroup lock (see Placement), and as pyrunc
+        never starts a thread, the whole process moves. cgroup2 moves no thread
+        alone out of its domain: the unified one needs cgroup.procs."""
         for key, path in self._join_paths(sub).items():
-            write_procs(path, pid)
+            if key == "":
+                if path != born_in:
+                    write_procs(path)
+            else:
+                write_procs(path, name="tasks")
 
     def check_sub(self, sub):
         self._join_paths(sub)

@@ -153,10 +153,16 @@ class V2Manager(Manager):
             self.destroy()
             raise
 
-    def join_self(self, sub=None, init_pid=0):
-        self.join_pid(0, sub, init_pid)
+    def birth_dir(self, sub=None):
+        d = self.dir
+        if d is None or not sub:
+            return d
+        from pyrunc.cgroups import sub_path
 
-    def join_pid(self, pid, sub=None, init_pid=0):
+        self.check_sub(sub)
+        return sub_path(d, sub[""])
+
+    def join_self(self, sub=None, init_pid=0, born_in=None):
         """Into the container's cgroup (or an exec --cgroup sub-cgroup of it).
 
         If the container moved its init into a sub-cgroup and enabled a domain
@@ -164,23 +170,20 @@ class V2Manager(Manager):
         internal processes"); as runc does, fall back to the init's cgroup then,
         unless --cgroup named a target explicitly."""
         d = self.dir
-        if d is None:
+        if d is None or born_in is not None:
             return
         if sub:
-            from pyrunc.cgroups import sub_path
-
-            self.check_sub(sub)
-            write_procs(sub_path(d, sub[""]), pid)
+            write_procs(self.birth_dir(sub))
             return
         try:
-            write_procs(d, pid)
+            write_procs(d)
         except CgroupError as e:
             if e.errno != errno.EBUSY or not init_pid:
                 raise
             fallback = self._cgroup_of(init_pid)
             if fallback is None or fallback == d:
                 raise
-            write_procs(fallback, pid)
+            write_procs(fallback)
 
     def check_sub(self, sub):
         from pyrunc.cgroups import sub_path

@@ -152,6 +152,29 @@ def test_hybrid_init_joins_unified_cgroup(rt, bundle, cid):
     assert rt("delete", cid).returncode == 0
 
 
+
+@pytest.mark.pyrunc_only(reason="how the process gets there is pyrunc's (cgroups.Placement)")
+def test_init_and_exec_are_born_in_the_unified_cgroup(rt, bundle, cid, tmp_path):
+    # Born there (clone3 CLONE_INTO_CGROUP), not moved: the fallback would log why.
+    own = _own()
+    if "" not in own or not any(m["fstype"] == "cgroup2" for m in read_mountinfo()):
+        pytest.skip("no cgroup2 mount beside v1")
+    log = tmp_path / "log"
+    b = bundle(["sleep", "1000"])
+    created = rt._with_files(cid, ["--debug", "--log", str(log), "run", "-d", "-b", str(b), cid])
+    assert created.returncode == 0, created.stderr
+    proc = rt("--debug", "--log", str(log), "exec", cid, "cat", "/proc/self/cgroup")
+    assert proc.returncode == 0, proc.stderr
+    want = {line.split(":", 2)[1]: os.path.join(own[line.split(":", 2)[1]], b.cgroup)
+            for line in proc.stdout.splitlines()}
+    for line in proc.stdout.splitlines() + cat(f"/proc/{rt.state(cid)['pid']}/cgroup").splitlines():
+        _, ctrls, path = line.split(":", 2)
+        assert path == want[ctrls], line
+    text = log.read_text()
+    born = "forked into cgroup " + cgroup_dirs(b.cgroup)[""]
+    assert text.count(born) == 2 and "clone3 into" not in text, text
+    assert rt("delete", "--force", cid).returncode == 0
+
 def test_pause_resume(rt, bundle, cid):
     b = bundle(["sleep", "1000"])
     assert rt.run_detached(cid, b).returncode == 0, rt.err(cid)

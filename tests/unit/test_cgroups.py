@@ -3,6 +3,7 @@ mapping on fake cgroup trees (plain directories in tmp), v2 conversions, state
 round trips. Nothing here touches /sys/fs/cgroup.
 """
 
+import errno
 import os
 
 import pytest
@@ -479,19 +480,70 @@ def test_cpuset_inherit_copies_parent_values_down(tmp_path):
     assert (mount / "a/cpuset.mems").read_text() == "0"
 
 
-def test_join_writes_every_hierarchy(tmp_path):
+def test_v1_join_moves_the_single_thread_through_tasks(tmp_path):
+    # "0" into `tasks`: a thread moving itself skips the threadgroup lock (Placement).
     mgr = _fake_v1(tmp_path)
     for p in mgr.paths.values():
-        open(os.path.join(p, "cgroup.procs"), "w").close()
-    mgr.join_pid(1234)
-    assert all(_read(mgr, k, "cgroup.procs") == "1234" for k in mgr.paths)
+        open(os.path.join(p, "tasks"), "w").close()
+    mgr.join_self()
+    assert all(_read(mgr, k, "tasks") == "0" for k in mgr.paths)
+    assert mgr.birth_dir() is None  # pure v1: nothing to be born in
     with pytest.raises(RuntimeFailure, match="unknown controller whaaat"):
-        mgr.join_pid(1, sub={"whaaat": "/"})
+        mgr.join_self(sub={"whaaat": "/"})
     os.mkdir(os.path.join(mgr.paths["memory"], "submem"))
     with pytest.raises(RuntimeFailure) as e:
-        mgr.join_pid(1, sub={"memory": "submem"})
-    assert "adding pid 1 to cgroups" in e.value.message
-    assert e.value.message.endswith("/submem/cgroup.procs: no such file or directory")
+        mgr.join_self(sub={"memory": "submem"})
+    assert "adding pid %d to cgroups" % os.getpid() in e.value.message
+    assert e.value.message.endswith("/submem/tasks: no such file or directory")
+
+
+def test_hybrid_join_skips_the_unified_cgroup_it_was_born_in(tmp_path):
+    mgr = _fake_v1(tmp_path)
+    unified = tmp_path / "unified/ct"
+    unified.mkdir(parents=True)
+    (unified / "cgroup.procs").write_text("")
+    mgr.paths[""] = str(unified)
+    for k, p in mgr.paths.items():
+        if k:
+            open(os.path.join(p, "tasks"), "w").close()
+    assert mgr.birth_dir() == str(unified)
+    mgr.join_self(born_in=str(unified))
+    assert (unified / "cgroup.procs").read_text() == ""
+    mgr.join_self()  # born elsewhere (clone3 refused): the whole process, by cgroup.procs
+    assert (unified / "cgroup.procs").read_text() == "0"
+
+
+class _ForkRecorder:
+    """The fork side of the syscall seam, without forking."""
+
+    def __init__(self, refuse=None):
+        self.refuse = refuse
+        self.calls = []
+
+    def fork_into_cgroup(self, directory):
+        self.calls.append(directory)
+        if self.refuse:
+            raise OSError(self.refuse, os.strerror(self.refuse), "clone3 into " + directory)
+        return 4242
+
+
+def test_placement_forks_into_the_v2_directory_and_falls_back(tmp_path, monkeypatch):
+    mgr = _fake_v2(tmp_path)
+    placement = cgroups.Placement(mgr)
+    assert placement.fork(_ForkRecorder()) == 4242 and placement.born_in == mgr.dir
+    placement.join()  # born there: nothing to write
+    assert (tmp_path / "cg2/ct/cgroup.procs").read_text() == ""
+
+    monkeypatch.setattr(cgroups.os, "fork", lambda: 4343)
+    refused = cgroups.Placement(mgr)
+    sys = _ForkRecorder(refuse=errno.EBUSY)
+    assert refused.fork(sys) == 4343 and sys.calls == [mgr.dir] and refused.born_in is None
+    refused.join()
+    assert (tmp_path / "cg2/ct/cgroup.procs").read_text() == "0"
+
+    disabled = cgroups.Placement(cgroups.load(None))
+    sys = _ForkRecorder()
+    assert disabled.fork(sys) == 4343 and sys.calls == []
 
 
 def test_pids_are_read_recursively(tmp_path):
@@ -653,10 +705,10 @@ def test_v2_join_falls_back_to_the_inits_cgroup(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cgroups, "write_file", busy)
     monkeypatch.setattr(V2Manager, "_cgroup_of", lambda self, pid: self.dir + "/foo")
-    mgr.join_pid(77, init_pid=1)
-    assert (tmp_path / "cg2/ct/foo/cgroup.procs").read_text() == "77"
+    mgr.join_self(init_pid=1)
+    assert (tmp_path / "cg2/ct/foo/cgroup.procs").read_text() == "0"
     with pytest.raises(RuntimeFailure):
-        mgr.join_pid(77)  # no init to fall back to
+        mgr.join_self()  # no init to fall back to
 
 
 # -- stats ----------------------------------------------------------------------------
@@ -691,19 +743,18 @@ def test_stats_helpers():
         [{"major": 254, "op": "Read", "value": 10}, {"major": 254, "op": "Write"}]
 
 
-def test_exec_join_checks_in_the_parent_and_joins_in_the_child(tmp_path):
-    mgr = _fake_v1(tmp_path, controllers={"memory": {"cgroup.procs": ""}, "cpu": {"cgroup.procs": ""}})
+def test_exec_placement_checks_in_the_parent_and_joins_in_the_child(tmp_path):
+    mgr = _fake_v1(tmp_path, controllers={"memory": {"tasks": ""}, "cpu": {"tasks": ""}})
     state = mgr.to_state()
     with pytest.raises(RuntimeFailure, match="unknown controller pids"):
-        cgroups.exec_join(state, ["pids:/x"])
+        cgroups.exec_placement(state, ["pids:/x"])
     with pytest.raises(RuntimeFailure, match="is not a sub cgroup path"):
-        cgroups.exec_join(state, ["../x"])
+        cgroups.exec_placement(state, ["../x"])
     with pytest.raises(RuntimeFailure, match="no cgroups"):
-        cgroups.exec_join(None, ["x"])
-    cgroups.exec_join(None)()  # no cgroups: nothing to join, no error
-    join = cgroups.exec_join(state, [], init_pid=1)
-    join()
-    assert _read(mgr, "memory", "cgroup.procs") == "0"  # "0" = the writing process
+        cgroups.exec_placement(None, ["x"])
+    cgroups.exec_placement(None).join()  # no cgroups: nothing to join, no error
+    cgroups.exec_placement(state, [], init_pid=1).join()
+    assert _read(mgr, "memory", "tasks") == "0"  # "0" = the writing thread
 
 
 def test_device_access_keeps_only_rwm():
