@@ -4,7 +4,7 @@ runtime-spec runtime.md "Lifecycle" is the outline; each function quotes the ste
 it implements. The container's own side (what the forked init does) is in init.py.
 """
 
-import os
+from pyrunc import lean_os as os
 import select
 import time
 

@@ -16,7 +16,7 @@ execve succeeded.
     --pid-file; wait (foreground) or exit (--detach)
 """
 
-import os
+from pyrunc import lean_os as os
 
 from pyrunc import flags as F, init, signals, state as st
 from pyrunc.errors import ConfigError, RuntimeFailure

@@ -8,7 +8,7 @@ the hook."
 
 import errno
 import fcntl
-import os
+from pyrunc import lean_os as os
 import select
 import time
 

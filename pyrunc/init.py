@@ -6,7 +6,7 @@ forked child with `LinuxSyscalls`; `pyrunc plan` runs the very same function wit
 standard init, with the runtime-spec hook points marked.
 """
 
-import os
+from pyrunc import lean_os as os
 
 from pyrunc import capabilities, flags as F, rootfs, signals
 from pyrunc.errors import RuntimeFailure

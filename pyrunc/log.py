@@ -20,7 +20,7 @@ same descriptor, and whole-line writes keep the lines from interleaving.
 `logging` costs ~19 ms to import; this module imports only builtins.
 """
 
-import os
+from pyrunc import lean_os as os
 import sys
 import time
 

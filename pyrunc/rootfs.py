@@ -9,7 +9,7 @@ openat2(RESOLVE_IN_ROOT), so symlinks in the image resolve as if the rootfs were
 already resolved parent; mounts target the resolved descriptor.
 """
 
-import os
+from pyrunc import lean_os as os
 import stat
 
 from pyrunc import flags as F, mountinfo

@@ -64,7 +64,7 @@ builtins and the generated table module are imported (plus `_socket`, already
 loaded by the runtime, when an agent is used).
 """
 
-import os
+from pyrunc import lean_os as os
 
 from pyrunc import SPEC_VERSION   # ContainerProcessState.ociVersion
 from pyrunc.errors import RuntimeFailure

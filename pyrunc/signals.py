@@ -56,7 +56,7 @@ FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30
 
 def forward_to(pid):
     """Install handlers that send what the runtime receives on to `pid`."""
-    import os
+    import posix as os
 
     def forward(signum, frame):
         try:
@@ -70,7 +70,7 @@ def forward_to(pid):
 
 def exit_status(status):
     """A wait status as a shell reports it: the exit code, or 128+N if killed by N."""
-    import os
+    import posix as os
 
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)

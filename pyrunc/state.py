@@ -11,7 +11,7 @@ its directory.
 """
 
 import fcntl
-import os
+from pyrunc import lean_os as os
 import time
 
 from pyrunc import jsonio

@@ -18,7 +18,7 @@ both the descriptor and the container path it stands for, so a plan stays
 readable.
 """
 
-import os
+from pyrunc import lean_os as os
 
 from pyrunc import flags as F
 
@@ -357,7 +357,8 @@ class RecordingSyscalls:
             fstype, host = self.mounted[best]
             if host is None:
                 return "/nonexistent" + path
-            return os.path.join(host, os.path.relpath(path, best))
+            rest = path[len(best.rstrip("/")):].lstrip("/")
+            return os.path.join(host, rest) if rest else host
         return os.path.join(root_path, path.lstrip("/"))
 
     def open_beneath(self, dir_target, name):

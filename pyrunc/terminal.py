@@ -13,7 +13,7 @@ Modes, as in runc (docs/terminals.md there):
 
 import _socket
 import array  # its first import loads collections.abc: done here, before any pivot or setns
-import os
+from pyrunc import lean_os as os
 
 from pyrunc.errors import RuntimeFailure
 

@@ -41,7 +41,7 @@ import only os and errno.
 """
 
 import errno
-import os
+from pyrunc import lean_os as os
 
 from pyrunc.errors import RuntimeFailure
 

@@ -22,7 +22,7 @@ _native/decls/cgroup.h); this module is imported only on
 cgroup v2 hosts with device rules.
 """
 
-import os
+from pyrunc import lean_os as os
 import struct
 
 BPF_PROG_LOAD = 5

@@ -7,7 +7,7 @@ init joins, so the container never runs unlimited.
 """
 
 import errno
-import os
+from pyrunc import lean_os as os
 
 from pyrunc.cgroups import (
     V1, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int, write_file,

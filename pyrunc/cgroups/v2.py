@@ -10,7 +10,7 @@ Device rules need an eBPF program (ebpf.py).
 """
 
 import errno
-import os
+from pyrunc import lean_os as os
 
 from pyrunc.cgroups import (
     V2, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int, write_file,

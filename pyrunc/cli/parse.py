@@ -19,7 +19,7 @@ argparse would cost 10-17 ms to import and cannot express these rules; this
 module imports only `os` and pyrunc's small modules.
 """
 
-import os
+from pyrunc import lean_os as os
 
 from pyrunc.cli import table as _table
 from pyrunc.errors import UsageError

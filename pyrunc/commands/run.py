@@ -6,7 +6,7 @@ receives to the container's init. It exits with the container's status: the exit
 code, or 128+N when the process was killed by signal N.
 """
 
-import os
+from pyrunc import lean_os as os
 
 from pyrunc import container, log, signals
 from pyrunc.commands.create import options

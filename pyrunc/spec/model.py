@@ -23,7 +23,7 @@ General rules applied throughout:
   them against the schema.
 """
 
-import os
+from pyrunc import lean_os as os
 
 from pyrunc import jsonio
 from pyrunc.errors import ConfigError, RuntimeFailure, os_failure

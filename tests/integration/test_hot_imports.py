@@ -23,14 +23,14 @@ from harness import next_counter, runtime_path
 # Standard-library (and C) modules the hot path may use, beyond whatever the
 # interpreter itself imports at start-up (measured below with `-c pass`).
 STDLIB_ALLOWED = frozenset({
-    # os and the modules it always brings (start-up already has most of them)
-    "posix", "os", "os.path", "posixpath", "genericpath", "stat", "_stat", "_collections_abc",
-    "abc", "_abc", "codecs", "_codecs", "io", "_io", "sys", "builtins", "marshal", "_imp",
+    # not `os` (about 1 ms with posixpath, stat and _collections_abc): pyrunc.lean_os
+    "posix", "abc", "_abc", "codecs", "_codecs", "io", "_io", "sys", "builtins", "marshal", "_imp",
     "_thread", "_warnings", "_weakref", "zipimport", "_frozen_importlib",
     "_frozen_importlib_external", "__main__", "encodings", "encodings.aliases",
     "encodings.utf_8", "_locale", "_signal",
     # the small C modules the runtime uses
     "errno", "fcntl", "select", "_socket", "_json", "_struct", "struct", "time", "resource",
+    "stat", "_stat",
     "gc",
     # cffi's backend, for pyrunc._native
     "_cffi_backend",
@@ -40,6 +40,7 @@ STDLIB_ALLOWED = frozenset({
 PYRUNC_ALLOWED = frozenset({
     "pyrunc",
     "pyrunc._native",
+    "pyrunc.lean_os",
     "pyrunc.main",
     "pyrunc.errors",
     "pyrunc.log",

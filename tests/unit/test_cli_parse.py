@@ -1,7 +1,5 @@
 """The fast parser against runc's grammar (cli.md §1-§4), and against the click app built from the same table."""
 
-import os
-
 import pytest
 
 from pyrunc.cli import parse as P
@@ -216,10 +214,10 @@ def test_globals_given():
 
 
 def test_default_root_for_unprivileged_with_xdg(monkeypatch):
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    monkeypatch.setattr(P.os, "geteuid", lambda: 1000)
+    monkeypatch.setitem(P.os.environ, "XDG_RUNTIME_DIR", "/run/user/1000")
     assert P.default_root() == "/run/user/1000/pyrunc"
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(P.os, "geteuid", lambda: 0)
     assert P.default_root() == T.DEFAULT_ROOT
 
 

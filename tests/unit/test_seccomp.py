@@ -648,7 +648,7 @@ def test_import_is_cheap():
             "print(sorted(m for m in sys.modules if m.startswith('pyrunc')))")
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                          cwd=REPO, check=True).stdout
-    assert eval(out) == ["pyrunc", "pyrunc.errors", "pyrunc.seccomp"]
+    assert eval(out) == ["pyrunc", "pyrunc.errors", "pyrunc.lean_os", "pyrunc.seccomp"]
 
 
 def test_all_ops_all_indexes_smoke():

@@ -1,0 +1,68 @@
+"""pyrunc.lean_os stands in for `os` on the hot path: its os.path functions must
+agree with posixpath, and importing it must not import `os`."""
+
+import itertools
+import posixpath
+import subprocess
+import sys
+
+import pytest
+
+from pyrunc import lean_os
+
+PATHS = ["", "/", "//", "///", "a", "/a", "a/", "/a/", "//a", "///a", "a//b", "a/./b", "a/../b",
+         "../a", "/../a", "a/..", "/a/b/../../..", "../../x", "./", ".", "..", "/a/b/c/", "a/b//",
+         "/x/./y/../z", "//x/../y", "rootfs", "/run/pyrunc/ct/state.json", "é/ü", "a/.../b"]
+
+
+@pytest.mark.parametrize("name", ["normpath", "dirname", "basename", "split", "isabs"])
+def test_single_argument_functions_match_posixpath(name):
+    for p in PATHS:
+        assert getattr(lean_os.path, name)(p) == getattr(posixpath, name)(p), p
+
+
+def test_join_matches_posixpath():
+    for a, b, c in itertools.product(PATHS[:12], repeat=3):
+        assert lean_os.path.join(a, b, c) == posixpath.join(a, b, c), (a, b, c)
+
+
+def test_abspath_and_file_tests(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "l").symlink_to("missing")
+    for p in ["f", "d", "l", "missing", "d/../f", str(tmp_path), "", "f\0"]:
+        if "\0" not in p:
+            assert lean_os.path.abspath(p) == posixpath.abspath(p), p
+        for name in ("exists", "lexists", "isdir", "isfile", "islink"):
+            assert getattr(lean_os.path, name)(p) == getattr(posixpath, name)(p), (name, p)
+
+
+def test_makedirs(tmp_path):
+    target = str(tmp_path / "a/b/c")
+    lean_os.makedirs(target, 0o700)
+    assert lean_os.path.isdir(target)
+    lean_os.makedirs(target, exist_ok=True)
+    with pytest.raises(FileExistsError):
+        lean_os.makedirs(target)
+
+
+REPO = posixpath.dirname(posixpath.dirname(posixpath.dirname(posixpath.abspath(__file__))))
+
+
+def _fresh(code, env=None):
+    """Run `code` in a fresh `-I -S` interpreter that sees this checkout."""
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {REPO!r}); {code}"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_environ_is_the_str_environment():
+    env = {"PLAIN": "x", "UNICODE": "é", "EMPTY": ""}
+    code = "import os, pyrunc.lean_os as L; print(L.environ == dict(os.environ), L.environ['UNICODE'])"
+    assert _fresh(code, env) == "True é"
+
+
+def test_importing_it_does_not_import_os():
+    assert _fresh("import pyrunc.lean_os; print('os' in sys.modules)") == "False"
