@@ -40,9 +40,11 @@ def exit_now(status):
     fails the status is 120, as the interpreter's own exit would make it.
     """
     for stream in (sys.stdout, sys.stderr):
+        if stream is None or getattr(stream, "closed", True):
+            continue
         try:
             stream.flush()
-        except (AttributeError, ValueError, OSError):
+        except (ValueError, OSError):
             status = status or 120
     os._exit(status)
 

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import sys
 import types
 
@@ -310,10 +311,20 @@ def test_broken_import_inside_a_command_is_a_bug(monkeypatch, tmp_path):
         main._command_module("broken")
 
 
-def test_main_exits_with_status(fake_command, capfd):
-    from pyrunc import main
+def _main_in_a_fresh_interpreter(tmp_path, before, argv):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = (f"import sys; sys.path.insert(0, {repo!r}); {before}; "
+            f"from pyrunc.main import main; main({argv!r}); print('not reached')")
+    return subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
 
-    fake_command(lambda inv: 7)
-    with pytest.raises(SystemExit) as info:
-        main.main(["pause", "x"], prog="pyrunc")
-    assert info.value.code == 7
+
+def test_main_exits_with_status_and_flushes_python_buffers(tmp_path):
+    # main() ends with os._exit (no interpreter finalisation): the status must still
+    # be the command's, and output buffered in sys.stdout must not be lost.
+    root = str(tmp_path / "root")
+    proc = _main_in_a_fresh_interpreter(tmp_path, "print('buffered')", ["--root", root, "state", "nope"])
+    assert proc.returncode == 1
+    assert proc.stdout == "buffered\n"
+    assert "container does not exist" in proc.stderr
+    proc = _main_in_a_fresh_interpreter(tmp_path, "print('buffered')", ["--root", root, "list", "-q"])
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "buffered\n", "")
