@@ -14,13 +14,23 @@ the hot path (spec, validate, features, ...) import the real `os`.
 """
 
 from posix import *  # noqa: F401,F403 - the point of this module
-from posix import _exit, environ as _environb, getcwd, lstat, mkdir, stat  # noqa: F401
+from posix import _exit, environ as environb, getcwd, lstat, mkdir, stat  # noqa: F401
+
+del environ  # noqa: F821 - posix.environ is bytes; os.environ (str) is made below
 
 sep = "/"
-# The environment as `os.environ` shows it (str, undecodable bytes as
-# surrogates), read-only in spirit: pyrunc never changes its own environment.
-environ = {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape")
-           for k, v in _environb.items()}
+
+
+def __getattr__(name):
+    # `environ` is made on first use (most calls never read the environment): the
+    # environment as `os.environ` shows it (str, undecodable bytes as surrogates),
+    # read-only in spirit, as pyrunc never changes its own environment.
+    if name == "environ":
+        env = {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape")
+               for k, v in environb.items()}
+        globals()["environ"] = env
+        return env
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _S_IFMT, _S_IFDIR, _S_IFREG, _S_IFLNK = 0o170000, 0o040000, 0o100000, 0o120000
 

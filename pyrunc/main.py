@@ -149,7 +149,8 @@ def _completion_request(prog):
     # click's variable name for a program: _<PROG>_COMPLETE, upper case, '-'
     # and '.' as '_'. Only shell completion sets it.
     key = "_" + prog.replace("-", "_").replace(".", "_").upper() + "_COMPLETE"
-    return os.environ.get(key, "")
+    # From the bytes environment: decoding all of it would cost more than this call.
+    return os.environb.get(key.encode(), b"").decode("utf-8", "surrogateescape")
 
 
 def _write_all(fd, text):

@@ -64,5 +64,10 @@ def test_environ_is_the_str_environment():
     assert _fresh(code, env) == "True é"
 
 
+def test_environ_is_made_on_first_use():
+    assert _fresh("import pyrunc.lean_os as L; print('environ' in vars(L), L.environ is L.environ, "
+                  "'environ' in vars(L))", {"A": "1"}) == "False True True"
+
+
 def test_importing_it_does_not_import_os():
     assert _fresh("import pyrunc.lean_os; print('os' in sys.modules)") == "False"
