@@ -610,6 +610,10 @@ class Manager:
         wait = 0.5  # spent once: the first leaf shows whether others are in use
         for d in sorted(set(self.created), key=len, reverse=True):
             if d in leaves:
+                # The common case first: an empty leaf goes with one rmdir. The
+                # kernel refuses (EBUSY) one with processes or sub-cgroups.
+                if _rmdir(d, retries=0) == 0:
+                    continue
                 if _still_in_use(d, wait):
                     wait = 0.0
                     continue  # a shared cgroup: its last user removes it
