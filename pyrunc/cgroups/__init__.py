@@ -706,8 +706,16 @@ def write_procs(path, pid=0, name="cgroup.procs"):
     try:
         write_file(path, name, pid)
     except CgroupError as e:
-        shown = pid if pid else os.getpid()
+        # The pid as the host sees it (the caller may be in a pid namespace already).
+        shown = pid if pid else _host_pid()
         raise CgroupError(f"adding pid {shown} to cgroups: {e.message}", e.errno) from None
+
+
+def _host_pid():
+    try:
+        return int(os.readlink("/proc/self"))
+    except (OSError, ValueError):
+        return os.getpid()
 
 
 def has_limits(resources):

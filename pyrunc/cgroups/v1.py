@@ -199,7 +199,12 @@ class V1Manager(Manager):
                 if path != born_in:
                     write_procs(path)
             else:
-                write_procs(path, name="tasks")
+                try:
+                    write_procs(path, name="tasks")
+                except CgroupError:
+                    # Whatever went wrong, cgroup.procs is the canonical way and
+                    # gives the error users and runc's tests expect.
+                    write_procs(path)
 
     def check_sub(self, sub):
         self._join_paths(sub)

@@ -175,6 +175,29 @@ def test_init_and_exec_are_born_in_the_unified_cgroup(rt, bundle, cid, tmp_path)
     assert text.count(born) == 2 and "clone3 into" not in text, text
     assert rt("delete", "--force", cid).returncode == 0
 
+def test_exec_into_sub_cgroups(rt, bundle, cid):
+    # exec --cgroup: into an existing sub-cgroup of one controller, the rest at the top;
+    # a missing one fails with runc's text, naming cgroup.procs and the host pid.
+    b = bundle(["sleep", "1000"])
+    assert rt.run_detached(cid, b).returncode == 0, rt.err(cid)
+    d = cgroup_dirs(b.cgroup)
+    os.mkdir(d["pids"] + "/sub")
+    try:
+        proc = rt("exec", "--cgroup", "pids:sub", cid, "cat", "/proc/self/cgroup")
+        assert proc.returncode == 0, proc.stderr
+        own = _own()
+        for line in proc.stdout.splitlines():
+            _, ctrls, path = line.split(":", 2)
+            want = os.path.join(own[ctrls], b.cgroup) + ("/sub" if ctrls == "pids" else "")
+            assert path == want, line
+        proc = rt("exec", "--cgroup", "nonexistent", cid, "true")
+        assert proc.returncode != 0
+        assert " adding pid " in proc.stderr and "/nonexistent/cgroup.procs: no such file" in proc.stderr
+    finally:
+        assert rt("delete", "--force", cid).returncode == 0
+        remove_cgroup(d["pids"] + "/sub")
+
+
 def test_pause_resume(rt, bundle, cid):
     b = bundle(["sleep", "1000"])
     assert rt.run_detached(cid, b).returncode == 0, rt.err(cid)
