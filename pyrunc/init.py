@@ -8,7 +8,7 @@ standard init, with the runtime-spec hook points marked.
 
 from pyrunc import lean_os as os
 
-from pyrunc import capabilities, flags as F, rootfs, signals
+from pyrunc import capabilities, flags as F, signals
 from pyrunc.errors import RuntimeFailure
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -51,6 +51,8 @@ def setup(sys, ctx):
 
     Returns (path, argv, env, fifo_fd) for `finish()`.
     """
+    from pyrunc import rootfs  # here, not at the top: `exec` uses this module without it
+
     config = ctx.config
     process = config.process
     linux = config.linux

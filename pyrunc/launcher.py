@@ -16,14 +16,19 @@ import sys
 TEMPLATE = """#!{python} -IS
 # Written by `python -m pyrunc.launcher`; see pyrunc/launcher.py. (-IS: a shebang passes one argument.)
 import sys
-sys.path[:0] = {paths!r}
+sys.path.insert(0, {first!r})
+sys.path += {rest!r}
 from pyrunc.main import main
 main()
 """
 
 
 def paths_for(source=None):
-    """sys.path entries: the pyrunc package's parent, then where _cffi_backend lives."""
+    """sys.path entries: the pyrunc package's parent, then where _cffi_backend lives.
+
+    The first goes in front of the standard library, the rest after it, where
+    site-packages normally is: then the stdlib's own extension modules (such as
+    _json) are found without listing site-packages first."""
     import _cffi_backend
 
     import pyrunc
@@ -39,7 +44,8 @@ def paths_for(source=None):
 
 def write(dest, source=None, python=None):
     python = python or os.path.realpath(sys.executable)
-    text = TEMPLATE.format(python=python, paths=paths_for(source))
+    paths = paths_for(source)
+    text = TEMPLATE.format(python=python, first=paths[0], rest=paths[1:])
     tmp = dest + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
