@@ -1,7 +1,8 @@
 """What `create` would do to the kernel for a bundle, without doing any of it.
 
-The runtime's own steps are listed here; the init's are recorded by running the
-same `init.setup()` that a real create runs, over `RecordingSyscalls`.
+The runtime's own steps (cgroups, the fork) are listed here from the same cgroup
+manager create uses; the init's are recorded by running the same `init.setup()`
+that a real create runs, over `RecordingSyscalls`.
 """
 
 from pyrunc import container, init
@@ -35,8 +36,24 @@ def _planned_cgroups(config):
     return cgroups.manager_for(config, "ID")
 
 
-def build(bundle):
-    """[(actor, op, text)] for the bundle's create."""
+def _cgroup_steps(manager):
+    """(runtime steps before the fork, the fork's text, the init's first steps)."""
+    if not manager.enabled:
+        return [], "init", []
+    before = [("runtime", "mkdir", f"{path} (cgroup {key or 'unified'}; parents too)")
+              for key, path in manager.paths.items()]
+    resources = sorted(k for k, v in (manager.resources or {}).items() if v)
+    if resources:
+        before.append(("runtime", "cgroup", "write linux.resources: " + ", ".join(resources)))
+    birth = manager.birth_dir()
+    fork = f"init, born in {birth} (clone3 CLONE_INTO_CGROUP)" if birth else "init"
+    joins = [("init", "write", f"0 > {path}/{name}") for path, name in manager.join_targets(born_in=birth)]
+    return before, fork, joins
+
+
+def build(bundle, cgroup=None):
+    """[(actor, op, text)] for the bundle's create; `cgroup`: the cgroup manager
+    (default: the one create would use on this host)."""
     bundle, config, rootfs = container.load_bundle(bundle)
     steps = []
     pid_ns = None
@@ -47,7 +64,12 @@ def build(bundle):
             steps.append(("runtime", "setns", f"CLONE_NEWPID {pid_ns.path} (for the init)"))
         else:
             steps.append(("runtime", "unshare", "CLONE_NEWPID (the init becomes pid 1)"))
-    steps.append(("runtime", "fork", "init"))
+    if cgroup is None:
+        cgroup = _planned_cgroups(config)
+    before, fork, joins = _cgroup_steps(cgroup)
+    steps[:0] = before
+    steps.append(("runtime", "fork", fork))
+    steps.extend(joins)
     sys = RecordingSyscalls()
 
     def run_hook(kind, hooks):
@@ -56,7 +78,7 @@ def build(bundle):
 
     ctx = init.InitContext(config, bundle, rootfs, _PlanSync(sys, config), "<state>/exec.fifo",
                            lambda message: sys.ops.append(("warning", message)), run_hook,
-                           cgroup_binds=container.cgroup_view(config, _planned_cgroups(config)))
+                           cgroup_binds=container.cgroup_view(config, cgroup))
     init.setup(sys, ctx)
     steps.extend(("init", op, text) for op, text in sys.ops)
     steps.append(("init", "wait", "exec FIFO (until `start`)"))

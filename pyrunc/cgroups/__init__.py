@@ -10,6 +10,7 @@ A Manager is made before the init is forked and does, in lifecycle order:
     birth_dir()         the cgroup v2 directory a new process can be forked into
     join_self()         in the forked child, before anything else: move the
                         calling process into every other hierarchy
+                        (join_targets() says where, for `plan` too)
                         (Placement does both, for the init and exec's child)
     pids()              every process in the container's cgroup (None: unknown)
     freeze() / thaw() / frozen()
@@ -535,6 +536,10 @@ class Manager:
     def birth_dir(self, sub=None):
         """The cgroup v2 directory a new process should be born in, or None."""
         return None
+
+    def join_targets(self, sub=None, born_in=None):
+        """[(cgroup directory, file)] join_self() writes "0" into, in order."""
+        return []
 
     def join_self(self, sub=None, init_pid=0, born_in=None):
         """Move the calling, single-threaded process into the container's cgroups

@@ -187,24 +187,31 @@ class V1Manager(Manager):
         # Hybrid hosts: the unified (cgroup2) hierarchy, key "".
         return self._join_paths(sub).get("")
 
-    def join_self(self, sub=None, init_pid=0, born_in=None):
+    def join_targets(self, sub=None, born_in=None):
         """Every hierarchy (on hybrid hosts also the unified one, unless born there).
 
         A v1 hierarchy gets "0" in `tasks`, not in cgroup.procs: a thread moving
         itself alone skips the threadgroup lock (see Placement), and as pyrunc
         never starts a thread, the whole process moves. cgroup2 moves no thread
         alone out of its domain: the unified one needs cgroup.procs."""
+        targets = []
         for key, path in self._join_paths(sub).items():
-            if key == "":
-                if path != born_in:
-                    write_procs(path)
-            else:
-                try:
-                    write_procs(path, name="tasks")
-                except CgroupError:
-                    # Whatever went wrong, cgroup.procs is the canonical way and
-                    # gives the error users and runc's tests expect.
-                    write_procs(path)
+            if key != "":
+                targets.append((path, "tasks"))
+            elif path != born_in:
+                targets.append((path, "cgroup.procs"))
+        return targets
+
+    def join_self(self, sub=None, init_pid=0, born_in=None):
+        for path, name in self.join_targets(sub, born_in):
+            try:
+                write_procs(path, name=name)
+            except CgroupError:
+                if name == "cgroup.procs":
+                    raise
+                # Whatever went wrong, cgroup.procs is the canonical way and
+                # gives the error users and runc's tests expect.
+                write_procs(path)
 
     def check_sub(self, sub):
         self._join_paths(sub)

@@ -162,6 +162,11 @@ class V2Manager(Manager):
         self.check_sub(sub)
         return sub_path(d, sub[""])
 
+    def join_targets(self, sub=None, born_in=None):
+        if self.dir is None or born_in is not None:
+            return []
+        return [(self.birth_dir(sub), "cgroup.procs")]
+
     def join_self(self, sub=None, init_pid=0, born_in=None):
         """Into the container's cgroup (or an exec --cgroup sub-cgroup of it).
 
@@ -169,16 +174,14 @@ class V2Manager(Manager):
         controller, its top cgroup cannot take processes any more (EBUSY, "no
         internal processes"); as runc does, fall back to the init's cgroup then,
         unless --cgroup named a target explicitly."""
-        d = self.dir
-        if d is None or born_in is not None:
+        targets = self.join_targets(sub, born_in)
+        if not targets:
             return
-        if sub:
-            write_procs(self.birth_dir(sub))
-            return
+        d = targets[0][0]
         try:
             write_procs(d)
         except CgroupError as e:
-            if e.errno != errno.EBUSY or not init_pid:
+            if sub or e.errno != errno.EBUSY or not init_pid:
                 raise
             fallback = self._cgroup_of(init_pid)
             if fallback is None or fallback == d:

@@ -13,6 +13,8 @@ import pytest
 
 from pyrunc import flags as F
 from pyrunc import init, plan, rootfs
+from pyrunc.cgroups.disabled import DisabledManager
+from pyrunc.cgroups.hybrid import HybridManager
 from pyrunc.commands.spec import default_config
 from pyrunc.container import load_bundle
 from pyrunc.errors import RuntimeFailure
@@ -62,7 +64,8 @@ def make_bundle(tmp_path):
 
 
 def _steps(bundle):
-    return plan.build(bundle)
+    """The plan without cgroups (their steps depend on the host; see test_cgroup_steps)."""
+    return plan.build(bundle, cgroup=DisabledManager())
 
 
 def _init_ops(steps):
@@ -1086,3 +1089,33 @@ def test_render_of_a_real_plan(make_bundle):
     for n, line in enumerate(numbered, 1):
         assert line[:3] == f"{n:3d}" and line[3:5] == "  "
     assert numbered[-1].split() == [str(len(steps)), "execve", "sh"]
+
+
+# -- cgroups ---------------------------------------------------------------------------
+
+
+def test_cgroup_steps_come_from_the_manager_create_uses(make_bundle):
+    # A hybrid host: directories first, then the init is born in the unified one and
+    # moves itself into each v1 hierarchy through `tasks` (cgroups.Placement).
+    paths = {"memory": "/cg/memory/ct", "pids": "/cg/pids/ct", "": "/cg/unified/ct"}
+    mgr = HybridManager(paths, {k: p.rsplit("/", 1)[0] for k, p in paths.items()},
+                        resources={"pids": {"limit": 5}, "devices": []})
+    steps = plan.build(make_bundle(), cgroup=mgr)
+    assert steps[:4] == [("runtime", "mkdir", "/cg/memory/ct (cgroup memory; parents too)"),
+                         ("runtime", "mkdir", "/cg/pids/ct (cgroup pids; parents too)"),
+                         ("runtime", "mkdir", "/cg/unified/ct (cgroup unified; parents too)"),
+                         ("runtime", "cgroup", "write linux.resources: pids")]
+    fork = steps.index(("runtime", "fork", "init, born in /cg/unified/ct (clone3 CLONE_INTO_CGROUP)"))
+    assert steps[fork + 1:fork + 3] == [("init", "write", "0 > /cg/memory/ct/tasks"),
+                                        ("init", "write", "0 > /cg/pids/ct/tasks")]
+    assert steps[fork + 3] == ("init", "close_range", "3..")
+
+
+def test_plan_of_the_real_host_lists_its_cgroups(make_bundle):
+    steps = plan.build(make_bundle())
+    forks = [text for who, op, text in steps if op == "fork"]
+    assert len(forks) == 1
+    mkdirs = _texts(steps, "mkdir")
+    if forks[0] != "init":  # this host has a cgroup v2 hierarchy to be born in
+        born = forks[0].split(" born in ")[1].split(" ")[0]
+        assert any(m.startswith(born + " ") for m in mkdirs)
