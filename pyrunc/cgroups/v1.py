@@ -194,10 +194,15 @@ class V1Manager(Manager):
         itself alone skips the threadgroup lock (see Placement), and as pyrunc
         never starts a thread, the whole process moves. cgroup2 moves no thread
         alone out of its domain: the unified one needs cgroup.procs."""
+        import _thread
+
+        # Only a single-threaded process moves whole by moving its thread; pyrunc
+        # starts none, but should a future change do so, fall back to cgroup.procs.
+        single = _thread._count() == 0
         targets = []
         for key, path in self._join_paths(sub).items():
             if key != "":
-                targets.append((path, "tasks"))
+                targets.append((path, "tasks" if single else "cgroup.procs"))
             elif path != born_in:
                 targets.append((path, "cgroup.procs"))
         return targets

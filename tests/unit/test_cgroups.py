@@ -498,6 +498,21 @@ def test_v1_join_moves_the_single_thread_through_tasks(tmp_path):
     assert e.value.message.endswith("/submem/cgroup.procs: no such file or directory")
 
 
+def test_v1_join_uses_cgroup_procs_when_threads_run(tmp_path):
+    import threading
+
+    mgr = _fake_v1(tmp_path)
+    release = threading.Event()
+    t = threading.Thread(target=release.wait)
+    t.start()
+    try:
+        assert {name for _, name in mgr.join_targets()} == {"cgroup.procs"}
+    finally:
+        release.set()
+        t.join()
+    assert {name for _, name in mgr.join_targets()} == {"tasks"}
+
+
 def test_hybrid_join_skips_the_unified_cgroup_it_was_born_in(tmp_path):
     mgr = _fake_v1(tmp_path)
     unified = tmp_path / "unified/ct"
