@@ -1,5 +1,7 @@
 /* Thin syscall shims for what glibc 2.36 does not wrap. No logic here: each
- * function is one syscall; Python checks the result and raises OSError. */
+ * function is one syscall; Python checks the result and raises OSError. The one
+ * exception, pyrunc_fork_into_cgroup, must run CPython's fork hooks around its
+ * clone3, which Python code cannot do. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
