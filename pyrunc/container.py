@@ -4,10 +4,10 @@ runtime-spec runtime.md "Lifecycle" is the outline; each function quotes the ste
 it implements. The container's own side (what the forked init does) is in init.py.
 """
 
-from pyrunc import lean_os as os
 import select
 import time
 
+from pyrunc import lean_os as os
 from pyrunc import log, state as st
 from pyrunc.errors import RuntimeFailure
 from pyrunc.signals import SIGKILL

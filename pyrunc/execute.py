@@ -17,7 +17,6 @@ execve succeeded.
 """
 
 from pyrunc import lean_os as os
-
 from pyrunc import flags as F, init, signals, state as st
 from pyrunc.errors import ConfigError, RuntimeFailure
 from pyrunc.state import Container

@@ -8,10 +8,10 @@ the hook."
 
 import errno
 import fcntl
-from pyrunc import lean_os as os
 import select
 import time
 
+from pyrunc import lean_os as os
 from pyrunc import jsonio, signals
 from pyrunc.errors import RuntimeFailure
 

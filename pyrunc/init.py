@@ -7,7 +7,6 @@ standard init, with the runtime-spec hook points marked.
 """
 
 from pyrunc import lean_os as os
-
 from pyrunc import capabilities, flags as F, signals
 from pyrunc.errors import RuntimeFailure
 

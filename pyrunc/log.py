@@ -20,10 +20,10 @@ same descriptor, and whole-line writes keep the lines from interleaving.
 `logging` costs ~19 ms to import; this module imports only builtins.
 """
 
-from pyrunc import lean_os as os
 import sys
 import time
 
+from pyrunc import lean_os as os
 from pyrunc import jsonio
 
 DEBUG = "debug"

@@ -17,8 +17,9 @@ name: `eval "$(_PYRUNC_COMPLETE=bash_source pyrunc)"` (zsh_source,
 fish_source likewise); see pyrunc.cli.clickapp. Only then is click imported.
 """
 
-from pyrunc import lean_os as os
 import sys
+
+from pyrunc import lean_os as os
 
 
 def main(argv=None, prog=None):

@@ -9,9 +9,9 @@ openat2(RESOLVE_IN_ROOT), so symlinks in the image resolve as if the rootfs were
 already resolved parent; mounts target the resolved descriptor.
 """
 
-from pyrunc import lean_os as os
 import stat
 
+from pyrunc import lean_os as os
 from pyrunc import flags as F, mountinfo
 from pyrunc.errors import RuntimeFailure
 from pyrunc.syscalls import Target

@@ -65,7 +65,6 @@ loaded by the runtime, when an agent is used).
 """
 
 from pyrunc import lean_os as os
-
 from pyrunc import SPEC_VERSION   # ContainerProcessState.ociVersion
 from pyrunc.errors import RuntimeFailure
 

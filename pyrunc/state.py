@@ -11,9 +11,9 @@ its directory.
 """
 
 import fcntl
-from pyrunc import lean_os as os
 import time
 
+from pyrunc import lean_os as os
 from pyrunc import jsonio
 from pyrunc.errors import RuntimeFailure
 

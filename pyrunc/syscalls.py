@@ -19,7 +19,6 @@ readable.
 """
 
 from pyrunc import lean_os as os
-
 from pyrunc import flags as F
 
 # openat2(2) how.resolve bits and open flags, from linux/openat2.h and fcntl.h.

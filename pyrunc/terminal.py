@@ -13,8 +13,8 @@ Modes, as in runc (docs/terminals.md there):
 
 import _socket
 import array  # its first import loads collections.abc: done here, before any pivot or setns
-from pyrunc import lean_os as os
 
+from pyrunc import lean_os as os
 from pyrunc.errors import RuntimeFailure
 
 _O_NOCTTY = os.O_NOCTTY

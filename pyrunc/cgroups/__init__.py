@@ -10,8 +10,8 @@ A Manager is made before the init is forked and does, in lifecycle order:
     birth_dir()         the cgroup v2 directory a new process can be forked into
     join_self()         in the forked child, before anything else: move the
                         calling process into every other hierarchy
-                        (join_targets() says where, for `plan` too)
-                        (Placement does both, for the init and exec's child)
+                        (Placement does both, for the init and exec's child;
+                        join_targets() says where, for `plan` too)
     pids()              every process in the container's cgroup (None: unknown)
     freeze() / thaw() / frozen()
     apply(res, update)  `update`: write changed linux.resources values
@@ -38,12 +38,12 @@ used: on this host kind /sys/fs/cgroup is a writable tmpfs, and a mkdir there
 for an unmounted controller would "succeed" and create a plain directory.
 
 Hot path (create, start, kill, delete, state): this package and its backends
-import only os and errno.
+import only pyrunc.lean_os and errno.
 """
 
 import errno
-from pyrunc import lean_os as os
 
+from pyrunc import lean_os as os
 from pyrunc.errors import RuntimeFailure
 
 V1, HYBRID, V2, DISABLED = "v1", "hybrid", "v2", "disabled"

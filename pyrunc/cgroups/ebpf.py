@@ -22,8 +22,9 @@ _native/decls/cgroup.h); this module is imported only on
 cgroup v2 hosts with device rules.
 """
 
-from pyrunc import lean_os as os
 import struct
+
+from pyrunc import lean_os as os
 
 BPF_PROG_LOAD = 5
 BPF_PROG_ATTACH = 8

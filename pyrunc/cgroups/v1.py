@@ -7,8 +7,8 @@ init joins, so the container never runs unlimited.
 """
 
 import errno
-from pyrunc import lean_os as os
 
+from pyrunc import lean_os as os
 from pyrunc.cgroups import (
     V1, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int, write_file,
     write_procs)

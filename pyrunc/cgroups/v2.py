@@ -10,8 +10,8 @@ Device rules need an eBPF program (ebpf.py).
 """
 
 import errno
-from pyrunc import lean_os as os
 
+from pyrunc import lean_os as os
 from pyrunc.cgroups import (
     V2, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int, write_file,
     write_procs)

@@ -20,7 +20,6 @@ module imports only `os` and pyrunc's small modules.
 """
 
 from pyrunc import lean_os as os
-
 from pyrunc.cli import table as _table
 from pyrunc.errors import UsageError
 from pyrunc.log import quote as _go_quote

@@ -7,7 +7,6 @@ code, or 128+N when the process was killed by signal N.
 """
 
 from pyrunc import lean_os as os
-
 from pyrunc import container, log, signals
 from pyrunc.commands.create import options
 from pyrunc.errors import RuntimeFailure

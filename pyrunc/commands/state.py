@@ -1,7 +1,6 @@
 """`state ID`: the runtime-spec state as pretty JSON (2-space indent, no trailing newline)."""
 
 from pyrunc import lean_os as os
-
 from pyrunc import jsonio
 from pyrunc.state import Container
 

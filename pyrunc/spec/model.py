@@ -24,7 +24,6 @@ General rules applied throughout:
 """
 
 from pyrunc import lean_os as os
-
 from pyrunc import jsonio
 from pyrunc.errors import ConfigError, RuntimeFailure, os_failure
 from pyrunc.spec import tables
