@@ -19,11 +19,11 @@ for area in AREAS:
         ffibuilder.cdef(f.read())
 
 with open(os.path.join(HERE, "native.c")) as f:
-    # Not the limited API: native.c calls CPython's fork hooks (PyOS_BeforeFork and
-    # friends), which cffi's default (unversioned) Py_LIMITED_API hides.
+    # native.c calls CPython's fork hooks (PyOS_BeforeFork and friends): in the
+    # limited API since 3.7, but hidden by the unversioned Py_LIMITED_API cffi
+    # defines by default. cffi keeps a version given here.
     ffibuilder.set_source("pyrunc._native", f.read(), extra_compile_args=["-O2"],
-                          define_macros=[("_CFFI_NO_LIMITED_API", None)],
-                          py_limited_api=False)
+                          define_macros=[("Py_LIMITED_API", "0x03070000")])
 
 if __name__ == "__main__":
     ffibuilder.compile(tmpdir=os.path.dirname(HERE), verbose=False)

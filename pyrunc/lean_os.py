@@ -26,23 +26,36 @@ def __getattr__(name):
     # environment as `os.environ` shows it (str, undecodable bytes as surrogates),
     # read-only in spirit, as pyrunc never changes its own environment.
     if name == "environ":
-        env = {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape")
-               for k, v in environb.items()}
+        import sys
+
+        encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+        env = {k.decode(encoding, errors): v.decode(encoding, errors) for k, v in environb.items()}
         globals()["environ"] = env
         return env
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _S_IFMT, _S_IFDIR, _S_IFREG, _S_IFLNK = 0o170000, 0o040000, 0o100000, 0o120000
 
 
 def makedirs(name, mode=0o777, exist_ok=False):
-    """os.makedirs: make every missing directory of `name`."""
-    head = dirname(name)
-    if head and head != name and not exists(head):
-        makedirs(head, mode, exist_ok=True)
+    """os.makedirs: make every missing directory of `name` (parents with the default
+    mode, as os.makedirs does)."""
+    head, tail = split(name)
+    if not tail:
+        head, tail = split(head)
+    if head and tail and not exists(head):
+        try:
+            makedirs(head, exist_ok=exist_ok)
+        except FileExistsError:
+            pass  # made meanwhile by someone else
+        if tail == ".":
+            return
     try:
         mkdir(name, mode)
-    except FileExistsError:
+    except OSError:
+        # Cannot rely on EEXIST: the kernel may report another error (EROFS, EACCES)
+        # for a path that exists.
         if not exist_ok or not isdir(name):
             raise
 

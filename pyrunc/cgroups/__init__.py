@@ -440,7 +440,7 @@ class Placement:
     def fork(self, sys):
         """os.fork(), the child born in the manager's cgroup v2 directory if it has one."""
         directory = self.manager.birth_dir(self.sub) if self.manager.enabled else None
-        if directory is not None:
+        if directory is not None and _single_threaded():
             from pyrunc import log
 
             try:
@@ -457,6 +457,16 @@ class Placement:
     def join(self):
         """In the child, before it joins or makes any namespace: the other hierarchies."""
         self.manager.join_self(self.sub, self.init_pid, self.born_in)
+
+
+def _single_threaded():
+    """clone3 skips what glibc's fork() does for threads (atfork handlers, resetting
+    malloc locks); that is safe only with one thread. pyrunc starts none; this
+    guards against a future change, and the caller then gets a plain fork."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def exec_placement(data, cgroup_args=(), init_pid=0):

@@ -191,18 +191,13 @@ class V1Manager(Manager):
         """Every hierarchy (on hybrid hosts also the unified one, unless born there).
 
         A v1 hierarchy gets "0" in `tasks`, not in cgroup.procs: a thread moving
-        itself alone skips the threadgroup lock (see Placement), and as pyrunc
-        never starts a thread, the whole process moves. cgroup2 moves no thread
+        itself alone skips the threadgroup lock (see Placement), and as the
+        caller is a freshly forked child, its only thread, the whole process moves. cgroup2 moves no thread
         alone out of its domain: the unified one needs cgroup.procs."""
-        import _thread
-
-        # Only a single-threaded process moves whole by moving its thread; pyrunc
-        # starts none, but should a future change do so, fall back to cgroup.procs.
-        single = _thread._count() == 0
         targets = []
         for key, path in self._join_paths(sub).items():
             if key != "":
-                targets.append((path, "tasks" if single else "cgroup.procs"))
+                targets.append((path, "tasks"))
             elif path != born_in:
                 targets.append((path, "cgroup.procs"))
         return targets

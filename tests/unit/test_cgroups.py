@@ -5,6 +5,7 @@ round trips. Nothing here touches /sys/fs/cgroup.
 
 import errno
 import os
+import time
 
 import pytest
 
@@ -498,19 +499,27 @@ def test_v1_join_moves_the_single_thread_through_tasks(tmp_path):
     assert e.value.message.endswith("/submem/cgroup.procs: no such file or directory")
 
 
-def test_v1_join_uses_cgroup_procs_when_threads_run(tmp_path):
+def test_placement_forks_plainly_while_threads_run(tmp_path, monkeypatch):
+    # clone3 bypasses glibc's fork handling of threads: only single-threaded callers use it.
     import threading
 
-    mgr = _fake_v1(tmp_path)
+    mgr = _fake_v2(tmp_path)
+    monkeypatch.setattr(cgroups.os, "fork", lambda: 4343)
     release = threading.Event()
     t = threading.Thread(target=release.wait)
     t.start()
     try:
-        assert {name for _, name in mgr.join_targets()} == {"cgroup.procs"}
+        sys = _ForkRecorder()
+        assert cgroups.Placement(mgr).fork(sys) == 4343 and sys.calls == []
     finally:
         release.set()
         t.join()
-    assert {name for _, name in mgr.join_targets()} == {"tasks"}
+    # join() returns before the kernel has reaped the thread
+    deadline = time.monotonic() + 5
+    while len(os.listdir("/proc/self/task")) > 1 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    sys = _ForkRecorder()
+    assert cgroups.Placement(mgr).fork(sys) == 4242 and sys.calls == [mgr.dir]
 
 
 def test_hybrid_join_skips_the_unified_cgroup_it_was_born_in(tmp_path):

@@ -38,13 +38,23 @@ def test_abspath_and_file_tests(tmp_path, monkeypatch):
             assert getattr(lean_os.path, name)(p) == getattr(posixpath, name)(p), (name, p)
 
 
-def test_makedirs(tmp_path):
-    target = str(tmp_path / "a/b/c")
-    lean_os.makedirs(target, 0o700)
-    assert lean_os.path.isdir(target)
-    lean_os.makedirs(target, exist_ok=True)
-    with pytest.raises(FileExistsError):
-        lean_os.makedirs(target)
+def test_makedirs_behaves_like_os_makedirs(tmp_path):
+    import os
+
+    for suffix in ("a/b/c", "t/u/", "x/y/."):
+        mine, theirs = str(tmp_path / "lean" / suffix), str(tmp_path / "os" / suffix)
+        lean_os.makedirs(mine, 0o700)
+        os.makedirs(theirs, 0o700)
+        for top in ("lean", "os"):
+            for d in (suffix.split("/")[0], suffix.rstrip("/.")):
+                assert os.path.isdir(tmp_path / top / d)
+        # parents get the default mode, only the leaf the one asked for
+        parent = os.path.join(tmp_path, "lean", suffix.split("/")[0])
+        assert os.stat(parent).st_mode & 0o777 == os.stat(os.path.join(tmp_path, "os", suffix.split("/")[0])).st_mode & 0o777
+        lean_os.makedirs(mine, exist_ok=True)
+        for mk in (lean_os.makedirs, os.makedirs):
+            with pytest.raises(FileExistsError):
+                mk(mine)
 
 
 REPO = posixpath.dirname(posixpath.dirname(posixpath.dirname(posixpath.abspath(__file__))))
