@@ -46,7 +46,7 @@ def cleanup(rt):
         rt("delete", "--force", cid)
 
 
-def test_limits_conversions_and_cleanup(rt, bundle, cid, cleanup):
+def test_limits_conversions_and_cleanup(rt, bundle, cid, cleanup, tmp_path):
     cleanup.append(cid)
     b = bundle(["sh", "-c", "cat /proc/self/cgroup; echo max=$(cat /sys/fs/cgroup/memory.max); sleep 1000"],
                linux={"resources": {
@@ -54,8 +54,13 @@ def test_limits_conversions_and_cleanup(rt, bundle, cid, cleanup):
                    "cpu": {"shares": 512, "quota": 50000, "period": 100000},
                    "pids": {"limit": 32},
                    "unified": {"memory.high": "60000000"}}})
-    assert rt.run_detached(cid, b).returncode == 0, rt.err(cid)
+    log = tmp_path / "log"
+    created = rt._with_files(cid, ["--debug", "--log", str(log), "run", "-d", "--bundle", str(b), cid])
+    assert created.returncode == 0, created.stderr
     d = cgroup_dir(b.cgroup)
+    if not rt.is_runc:
+        # born in its cgroup (clone3 CLONE_INTO_CGROUP), not moved there (cgroups.Placement)
+        assert f"forked into cgroup {d}" in log.read_text()
     assert cat(d + "/memory.max") == "67108864"
     assert cat(d + "/memory.swap.max") == str(100663296 - 67108864)   # v2 swap = swap - limit
     assert cat(d + "/memory.low") == "1048576"
