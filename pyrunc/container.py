@@ -118,14 +118,18 @@ def open_console(terminal, console_socket):
     return theirs, ours
 
 
-def create(root, container_id, opts, detached=True):
+def create(root, container_id, opts, detached=True, start=False):
     """runtime-spec "create": "This operation MUST generate an error if it is not
     provided a path to the bundle and the container ID to associate with the
     container. If the ID provided is not unique ... MUST generate an error and a new
     container MUST NOT be created."
 
-    Returns (Container, init pid, console): console is the socket on which a
-    foreground runtime receives the terminal's master, else None.
+    `start`: `run`'s shortcut. The init is woken as soon as it is ready, before the
+    state is rewritten, when nothing has to happen between create and start (no
+    startContainer or poststart hooks); `run` then skips its own start.
+
+    Returns (Container, init pid, console, started): console is the socket on which
+    a foreground runtime receives the terminal's master, else None.
     """
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -172,6 +176,10 @@ def create(root, container_id, opts, detached=True):
         }
         container.save()
         _drive_setup(channel, container, config)
+        started = start and config.process is not None and not (
+            config.hooks.start_container or config.hooks.poststart)
+        if started:
+            _wake_init(container)
         del container.data["creating"]
         container.data["mnt_ns"] = _ns_id(pid, "mnt")
         container.save()
@@ -195,7 +203,7 @@ def create(root, container_id, opts, detached=True):
             console.close()
         if opts.seccomp_agent is not None:
             opts.seccomp_agent.close()   # the init has its own copy
-    return container, pid, ours
+    return container, pid, ours, started
 
 
 def connect_seccomp_agent(config):
@@ -491,15 +499,7 @@ def _start_locked(container):
         # runtime-spec: "If the process property is absent ... start MUST generate an error."
         raise RuntimeFailure("cannot start a container without a process: "
                              "config.json has no process property")
-    try:
-        fd = os.open(container.fifo_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        raise RuntimeFailure("cannot start a container that has stopped") from None
-    try:
-        os.write(fd, b"0")
-    finally:
-        os.close(fd)
-    os.unlink(container.fifo_path)
+    _wake_init(container)
     if (container.data.get("hooks") or {}).get("startContainer"):
         # runtime-spec: "If any startContainer hook fails, the runtime MUST generate an
         # error, stop the container". The init tells so in START_ERROR.
@@ -524,6 +524,19 @@ def _start_locked(container):
             # container is stopped.
             _signal(container, SIGKILL)
             raise
+
+
+def _wake_init(container):
+    """The init waits reading the exec FIFO; one byte lets it exec the process."""
+    try:
+        fd = os.open(container.fifo_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        raise RuntimeFailure("cannot start a container that has stopped") from None
+    try:
+        os.write(fd, b"0")
+    finally:
+        os.close(fd)
+    os.unlink(container.fifo_path)
 
 
 def _signal_quietly(container, signal_number):

@@ -21,10 +21,12 @@ def run(inv):
         from pyrunc.syscalls import LinuxSyscalls
 
         LinuxSyscalls().prctl(PR_SET_CHILD_SUBREAPER, 1)
-    c, pid, console = container.create(root, cid, options(inv), detached=detach)
+    c, pid, console, started = container.create(root, cid, options(inv), detached=detach,
+                                                start=True)
     try:
         master = _receive_terminal(console)
-        container.start(root, cid)
+        if not started:
+            container.start(root, cid)
     except RuntimeFailure:
         _cleanup(root, cid)
         raise

@@ -148,6 +148,20 @@ def test_failing_poststop_warns(rt, bundle, cid, hooks):
     assert hooks.order() == ["poststop"]
 
 
+@pytest.mark.pyrunc_only(reason="runc 1.1.5 runs poststart hooks during create (runc#1710)")
+@pytest.mark.parametrize("start_hooks", [[], ["startContainer"], ["poststart"]])
+def test_run_keeps_the_hook_order(rt, bundle, cid, hooks, start_hooks):
+    # `run` wakes the init early unless a start hook must run in between (container.create)
+    names = CREATE_PHASE + start_hooks + ["poststop"]
+    b = _bundle_with(bundle, hooks, {n: [hooks.hook(n)] for n in names},
+                     args=["sh", "-c", "echo ran"])
+    proc = rt.run(cid, b)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "ran\n"
+    assert hooks.order() == names
+    assert rt.list_ids() == []
+
+
 @pytest.mark.pyrunc_only(reason="runc 1.1.5 stops at the first failing poststop hook")
 def test_failing_poststop_does_not_stop_the_others(rt, bundle, cid, hooks):
     b = bundle(["true"], hooks={"poststop": [hooks.hook("first", fail=True), hooks.hook("second")]})
