@@ -751,7 +751,7 @@ def destroy(container):
 
         if not container.data.get("own_pid_ns"):
             _signal_cgroup(container, SIGKILL)
-        cgroups.load(container.data["cgroup"]).destroy()
+        cgroups.remove(container.data["cgroup"])
     container.remove()
     if poststop:
         from pyrunc import hooks  # only when there are hooks: delete stays light

@@ -388,6 +388,12 @@ def load(data):
     return cls.from_state(data)
 
 
+def remove(data):
+    """`delete`: remove the cgroups create recorded in state.json. Every backend
+    removes them the same way, so no backend module is loaded for it."""
+    Manager.from_state(data or {}).destroy()
+
+
 def parse_exec_cgroups(args):
     """`exec --cgroup [CTRL[,CTRL]:]PATH` (repeatable) as {controller or "": path},
     with runc's checks."""
@@ -574,7 +580,14 @@ class Manager:
         return None
 
     def destroy(self):
-        pass
+        """Remove the directories create() made (nothing else); warn about what stays.
+        It needs only what state.json recorded, so `delete` runs it on this base
+        class without loading the backend (see remove())."""
+        problems = self._remove_created()
+        if problems:
+            from pyrunc import log
+
+            log.warning("unable to remove cgroup paths: " + ", ".join(problems))
 
     # -- shared helpers for the filesystem backends ------------------------------
     def check_protected(self, resources):

@@ -233,13 +233,6 @@ class V1Manager(Manager):
                 paths[k] = sub_path(self.paths[k], rel)
         return paths
 
-    def destroy(self):
-        problems = self._remove_created()
-        if problems:
-            from pyrunc import log
-
-            log.warning("unable to remove cgroup paths: " + ", ".join(problems))
-
     def pids(self):
         p = self.primary()
         if p is None:

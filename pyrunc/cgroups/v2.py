@@ -215,13 +215,6 @@ class V2Manager(Manager):
                     return candidate
         return None
 
-    def destroy(self):
-        problems = self._remove_created()
-        if problems:
-            from pyrunc import log
-
-            log.warning("unable to remove cgroup paths: " + ", ".join(problems))
-
     def pids(self):
         d = self.dir
         return procs_of(d) if d else None
