@@ -13,6 +13,7 @@ Not here: bytes paths, and anything the runtime does not call. Commands off
 the hot path (spec, validate, features, ...) import the real `os`.
 """
 
+import sys
 from posix import *  # noqa: F401,F403 - the point of this module
 from posix import _exit, environ as environb, getcwd, lstat, mkdir, stat  # noqa: F401
 
@@ -26,8 +27,6 @@ def __getattr__(name):
     # environment as `os.environ` shows it (str, undecodable bytes as surrogates),
     # read-only in spirit, as pyrunc never changes its own environment.
     if name == "environ":
-        import sys
-
         encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
         env = {k.decode(encoding, errors): v.decode(encoding, errors) for k, v in environb.items()}
         globals()["environ"] = env
@@ -145,18 +144,6 @@ def islink(p):
     return m is not None and m & _S_IFMT == _S_IFLNK
 
 
-class path:
-    """`os.path`, for the functions above."""
-
-    isabs = staticmethod(isabs)
-    join = staticmethod(join)
-    normpath = staticmethod(normpath)
-    abspath = staticmethod(abspath)
-    split = staticmethod(split)
-    dirname = staticmethod(dirname)
-    basename = staticmethod(basename)
-    exists = staticmethod(exists)
-    lexists = staticmethod(lexists)
-    isdir = staticmethod(isdir)
-    isfile = staticmethod(isfile)
-    islink = staticmethod(islink)
+# `os.path`: the functions above are module-level here, so the module is its own
+# `path` (os.path.join is lean_os.join).
+path = sys.modules[__name__]
