@@ -729,14 +729,14 @@ def procs_of(path, recursive=True):
     return out
 
 
-def write_procs(path, pid=0, name="cgroup.procs"):
-    """Move a process (0: the caller) into path's cgroup (runc's error text on failure)."""
+def move_self(path, name="cgroup.procs"):
+    """Move the calling process into path's cgroup by writing "0" to `name`
+    (runc's error text on failure)."""
     try:
-        write_file(path, name, pid)
+        write_file(path, name, 0)
     except CgroupError as e:
         # The pid as the host sees it (the caller may be in a pid namespace already).
-        shown = pid if pid else _host_pid()
-        raise CgroupError(f"adding pid {shown} to cgroups: {e.message}", e.errno) from None
+        raise CgroupError(f"adding pid {_host_pid()} to cgroups: {e.message}", e.errno) from None
 
 
 def _host_pid():

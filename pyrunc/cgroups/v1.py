@@ -10,8 +10,8 @@ import errno
 
 from pyrunc import lean_os as os
 from pyrunc.cgroups import (
-    V1, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int, write_file,
-    write_procs)
+    V1, CgroupError, Manager, canonical_keys, move_self, procs_of, read_file, read_int,
+    write_file)
 
 # runc's default device rules (runc 1.5 specconv.AllowedDevices), appended after
 # the config's own rules: mknod of anything, the standard character devices, ptys.
@@ -205,13 +205,13 @@ class V1Manager(Manager):
     def join_self(self, sub=None, init_pid=0, born_in=None):
         for path, name in self.join_targets(sub, born_in):
             try:
-                write_procs(path, name=name)
+                move_self(path, name)
             except CgroupError:
                 if name == "cgroup.procs":
                     raise
                 # Whatever went wrong, cgroup.procs is the canonical way and
                 # gives the error users and runc's tests expect.
-                write_procs(path)
+                move_self(path)
 
     def check_sub(self, sub):
         self._join_paths(sub)

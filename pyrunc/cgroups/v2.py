@@ -13,8 +13,8 @@ import errno
 
 from pyrunc import lean_os as os
 from pyrunc.cgroups import (
-    V2, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int, write_file,
-    write_procs)
+    V2, CgroupError, Manager, canonical_keys, move_self, procs_of, read_file, read_int,
+    write_file)
 
 
 def shares_to_weight(shares):
@@ -154,12 +154,12 @@ class V2Manager(Manager):
             raise
 
     def birth_dir(self, sub=None):
+        # `sub` was checked by exec_placement (check_sub).
         d = self.dir
         if d is None or not sub:
             return d
         from pyrunc.cgroups import sub_path
 
-        self.check_sub(sub)
         return sub_path(d, sub[""])
 
     def join_targets(self, sub=None, born_in=None):
@@ -179,14 +179,14 @@ class V2Manager(Manager):
             return
         d = targets[0][0]
         try:
-            write_procs(d)
+            move_self(d)
         except CgroupError as e:
             if sub or e.errno != errno.EBUSY or not init_pid:
                 raise
             fallback = self._cgroup_of(init_pid)
             if fallback is None or fallback == d:
                 raise
-            write_procs(fallback)
+            move_self(fallback)
 
     def check_sub(self, sub):
         from pyrunc.cgroups import sub_path
