@@ -46,8 +46,10 @@ END = "<!-- compat-table:end -->"
 
 COMMAND = "command"
 FEATURE = "spec feature"
+ENGINE = "engine"
 
 IT = "tests/integration/"
+ENG = "tests/engines/"
 UNIT = "tests/unit/"
 PLAN = UNIT + "test_plan.py::"
 
@@ -343,6 +345,11 @@ ROWS = [
     (FEATURE, "linux.netDevices", [], "refused with an error until implemented"),
     (FEATURE, "linux.memoryPolicy", [], "refused with an error until implemented"),
     (FEATURE, "idmapped mounts: mounts[].uidMappings, gidMappings", [], "refused with an error until implemented"),
+    # -- engines that exec pyrunc as their runtime binary (callers.md) --------
+    (ENGINE, "podman 4.3 + conmon 2.1 (`podman --runtime`)", [ENG + "test_podman.py"],
+     "run, exec, tty, pause, stop, start, kill, limits; Debian 12 packages"),
+    (ENGINE, "containerd 1.6 + runc v2 shim (`ctr run --runc-binary`)", [ENG + "test_containerd.py"],
+     "run, exec, ps, pause, kill, delete, tty; Debian 12 packages"),
 ]
 
 PASSED, FAILED, XFAILED, SKIPPED = "passed", "failed", "xfailed", "skipped"
@@ -550,7 +557,8 @@ def render(results: list[Result], junit: dict, bats: dict | None) -> str:
         + (f"; runc-bats, runc 1.1.5's suite ({_summary(bats, 'bats')})." if bats is not None
            else "; runc-bats not included."),
     ]
-    for kind, title in ((COMMAND, "runc commands"), (FEATURE, "runtime-spec features")):
+    for kind, title in ((COMMAND, "runc commands"), (FEATURE, "runtime-spec features"),
+                        (ENGINE, "engines driving pyrunc")):
         lines += ["", f"**{title}**", "", "| | status | evidence (tests that ran) | notes |", "|---|---|---|---|"]
         for r in results:
             if r.kind != kind:
