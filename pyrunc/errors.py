@@ -17,6 +17,12 @@ class RuntimeFailure(Exception):
     def __str__(self):
         return self.message
 
+    def prefixed(self, prefix):
+        """This failure with `prefix` before its message (runc's "runc create failed: ")."""
+        self.message = prefix + self.message
+        self.args = (self.message,)
+        return self
+
 
 class ConfigError(RuntimeFailure):
     """config.json is unusable; the message names the field (`process.args: ...`)."""

@@ -1,6 +1,11 @@
 """`create ID`: set the container up and leave its init waiting for `start`."""
 
 from pyrunc import container
+from pyrunc.errors import RuntimeFailure
+
+# runc 1.1 puts this before every message of a failing create (and "runc run
+# failed: " before run's); engines show the whole text to their users.
+FAILED = "runc create failed: "
 
 
 def options(inv):
@@ -13,5 +18,8 @@ def options(inv):
 
 
 def run(inv):
-    container.create(inv.globals.root, inv.args[0], options(inv), detached=True)
+    try:
+        container.create(inv.globals.root, inv.args[0], options(inv), detached=True)
+    except RuntimeFailure as e:
+        raise e.prefixed(FAILED) from None
     return 0

@@ -11,8 +11,18 @@ from pyrunc import container, log, signals
 from pyrunc.commands.create import options
 from pyrunc.errors import RuntimeFailure
 
+# As runc 1.1: every failure of `run` reads "runc run failed: ..." (see create.FAILED).
+FAILED = "runc run failed: "
+
 
 def run(inv):
+    try:
+        return _run(inv)
+    except RuntimeFailure as e:
+        raise e.prefixed(FAILED) from None
+
+
+def _run(inv):
     root = inv.globals.root
     cid = inv.args[0]
     detach = inv.flags.get("detach", False)

@@ -1,4 +1,4 @@
-"""Output formats of `state` and `list` (cli.md §6)."""
+"""Output formats of `state` and `list` (cli.md §6), and of a failing create or run (§7, §8)."""
 
 import json
 import os
@@ -140,3 +140,24 @@ def test_list_uses_given_root_only(rt, bundle, session_base):
         assert rt.delete_force(cid).returncode == 0
     finally:
         os.rmdir(other)
+
+
+@pytest.mark.parametrize("command", ["create", "run"])
+def test_create_and_run_failures_read_as_runcs(rt, bundle, cid, session_base, command):
+    """runc 1.1 puts "runc create failed: " ("runc run failed: ") before every failure
+    of those commands; engines show the text as it is. With --log the message also
+    goes to stderr, bare, and is the log's only line."""
+    b = bundle(["true"])
+    os.unlink(b.config_path)
+    log_path = os.path.join(session_base, f"{cid}.log")
+    proc = rt("--log", log_path, "--log-format", "json", command, "--bundle", b.path, cid)
+    with open(log_path) as f:
+        lines = f.read().splitlines()
+    os.unlink(log_path)
+    want = f"runc {command} failed: JSON specification file config.json not found"
+    assert proc.returncode == 1
+    assert proc.stderr == want + "\n"
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert (entry["level"], entry["msg"]) == ("error", want)
+    assert rt.list_ids() == []
