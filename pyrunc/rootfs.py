@@ -268,11 +268,12 @@ def _mount_cgroup_v1_view(root, target, dest, opts, cgroup_binds):
         return
     sys.mount("tmpfs", target, "tmpfs", (opts.flags & ~F.MS_RDONLY) | F.MS_NOSUID | F.MS_NODEV
               | F.MS_NOEXEC, "mode=755")
+    # Each bind gets the entry's own flags (ro, nosuid, nodev, noexec...), as runc's do.
+    attr_set, attr_clr = opts.attrs()
     for name, host_dir in cgroup_binds:
         sub = root.resolve(dest.rstrip("/") + "/" + name, "dir")
         try:
-            sys.bind_tree(host_dir, sub, True,
-                          F.MOUNT_ATTR_RDONLY if opts.flags & F.MS_RDONLY else 0, 0, 0)
+            sys.bind_tree(host_dir, sub, True, attr_set, attr_clr, 0)
         finally:
             sys.close(sub)
     if opts.flags & F.MS_RDONLY:

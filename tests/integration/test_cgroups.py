@@ -603,3 +603,18 @@ def test_without_own_cgroups_the_cgroup_mount_is_empty(rt, bundle, cid):
     proc = rt("--cgroup-manager", "disabled", "run", "--bundle", b.path, cid)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0"
+
+
+def test_cgroup_mount_binds_carry_the_entrys_options(rt, bundle, cid):
+    """On a v1 host the "cgroup" entry becomes one bind per hierarchy; each has the
+    entry's options (the default spec's ro, nosuid, nodev, noexec), as runc's do."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        pytest.skip("pure cgroup v2 host: the mount is one cgroup2")
+    b = bundle(["sh", "-c", "grep ' /sys/fs/cgroup/' /proc/self/mounts"])
+    proc = rt.run(cid, b)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines, "no cgroup hierarchy is mounted"
+    for line in lines:
+        options = set(line.split()[3].split(","))
+        assert {"ro", "nosuid", "nodev", "noexec"} <= options, line

@@ -422,8 +422,8 @@ def test_cgroup_mount_on_a_v1_host_is_a_tmpfs_of_read_only_binds(make_bundle):
     mounts = [t for o, t in ops if o in ("mount", "mount_setattr")]
     i = mounts.index('tmpfs tmpfs on /sys/fs/cgroup nosuid,nodev,noexec,relatime "mode=755"')
     assert mounts[i + 1:i + 4] == [
-        "rbind /sys/fs/cgroup/cpu/x on /sys/fs/cgroup/cpu ro",
-        "rbind /sys/fs/cgroup/memory/x on /sys/fs/cgroup/memory ro",
+        "rbind /sys/fs/cgroup/cpu/x on /sys/fs/cgroup/cpu ro,nosuid,nodev,noexec",
+        "rbind /sys/fs/cgroup/memory/x on /sys/fs/cgroup/memory ro,nosuid,nodev,noexec",
         "/sys/fs/cgroup set ro",
     ]
 
