@@ -423,9 +423,13 @@ def find_executable(sys, name, env):
         return name
     if "/" in name:
         try:
-            os.stat(name)
+            mode = os.stat(name).st_mode
         except OSError as e:
             raise RuntimeFailure(f'exec: "{name}": stat {name}: {e.strerror.lower()}') from None
+        # As runc (Go's exec.LookPath): a directory, or a file without any execute
+        # bit, fails now, at create, rather than at the execve after `start`.
+        if mode & 0o170000 == 0o040000 or not mode & 0o111:
+            raise RuntimeFailure(f'exec: "{name}": permission denied')
         return name
     path = DEFAULT_PATH
     for item in env:

@@ -217,3 +217,14 @@ def test_missing_executable(rt, bundle, cid):
         msg = unescape(proc.stderr)
         assert "executable file not found in $PATH" in msg or "no such file or directory" in msg
     assert rt.list_ids() == []
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "/etc"])
+def test_command_that_cannot_be_executed_fails_at_create(rt, bundle, cid, target):
+    """runc looks the command up at create (Go's exec.LookPath): a directory or a file
+    without an execute bit is refused then with "permission denied" (podman: exit
+    126), and nothing is left."""
+    proc = rt.create(cid, bundle([target]))
+    assert proc.returncode != 0
+    assert f'exec: "{target}": permission denied' in unescape(proc.stderr)
+    assert rt.list_ids() == []
