@@ -29,6 +29,7 @@ _NS_FLAGS = {
     "pid": F.CLONE_NEWPID,
 }
 EXEC_FAILED = 255  # runc's exit status when exec itself fails
+_START_FAILED = "unable to start container process: "
 
 
 def _fail(message):
@@ -334,13 +335,14 @@ def _child(sys, process, ns_fds, err_w, preserve, console_fd, program, placement
             k, sep, v = item.partition("=")
             envd[k] = v if sep else ""
         os.execve(path, list(process.args), envd)
+    # runc's texts: "exec failed: " (added by the runtime) "unable to start container process: ..."
     except RuntimeFailure as e:
-        _report(err_w, e.message)
+        _report(err_w, _START_FAILED + e.message)
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
-        _report(err_w, f"{where}{(e.strerror or str(e)).lower()}")
+        _report(err_w, f"{_START_FAILED}{where}{(e.strerror or str(e)).lower()}")
     except BaseException as e:  # noqa: BLE001 - the child must always report and exit
-        _report(err_w, f"{type(e).__name__}: {e}")
+        _report(err_w, f"{_START_FAILED}{type(e).__name__}: {e}")
     os._exit(EXEC_FAILED)
 
 

@@ -9,6 +9,7 @@ standard init, with the runtime-spec hook points marked.
 from pyrunc import lean_os as os
 from pyrunc import capabilities, flags as F, signals
 from pyrunc.errors import RuntimeFailure
+from pyrunc.log import quote
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -369,7 +370,7 @@ def enter_cwd(sys, cwd, verify=True):
     try:
         sys.chdir(cwd)
     except OSError as e:
-        raise RuntimeFailure(f"chdir to cwd ({cwd!r}) set in config.json failed: "
+        raise RuntimeFailure(f"chdir to cwd ({quote(cwd)}) set in config.json failed: "
                              f"{e.strerror.lower()}") from None
     if verify:
         _verify_cwd(sys)
@@ -386,7 +387,7 @@ def enter_cwd_early(sys, cwd):
     except PermissionError:
         return False
     except OSError as e:
-        raise RuntimeFailure(f"chdir to cwd ({cwd!r}) set in config.json failed: "
+        raise RuntimeFailure(f"chdir to cwd ({quote(cwd)}) set in config.json failed: "
                              f"{e.strerror.lower()}") from None
     _verify_cwd(sys)
     return True

@@ -3,7 +3,7 @@
 import json
 import os
 
-from harness import wait_exec
+from harness import unescape, wait_exec
 
 
 def _sleeper(rt, bundle, cid, start=True, **overrides):
@@ -95,4 +95,25 @@ def test_exec_gets_the_containers_seccomp_filter(rt, bundle, cid):
     assert proc.returncode != 0
     assert "not permitted" in proc.stderr.lower()
     assert rt("exec", cid, "true").returncode == 0
+    assert rt.delete_force(cid).returncode == 0
+
+
+def test_exec_failures_read_as_runcs(rt, bundle, cid):
+    """runc's texts, which engines show as they are (podman maps the endings to its
+    exit codes): "exec failed: unable to start container process: ...", Go quoting."""
+    from harness import unescape
+
+    _sleeper(rt, bundle, cid)
+    cases = [
+        (["missing-command"], 'exec: "missing-command": executable file not found in $PATH'),
+        (["/etc/passwd"], 'exec: "/etc/passwd": permission denied'),
+        (["--cwd", "/nowhere", cid, "true"],
+         'chdir to cwd ("/nowhere") set in config.json failed: no such file or directory'),
+    ]
+    for args, text in cases:
+        argv = args if cid in args else [cid, *args]
+        proc = rt("exec", *argv)
+        assert proc.returncode == 255
+        assert unescape(proc.stderr).endswith(
+            f'msg="exec failed: unable to start container process: {text}"\n'), proc.stderr
     assert rt.delete_force(cid).returncode == 0
