@@ -13,15 +13,7 @@ BIN=${PYRUNC_BIN:-/usr/local/bin/pyrunc}
 DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
 
-need=""
-for pkg in python3 python3-venv python3-dev gcc libc6-dev libcap-dev busybox-static; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
-done
-if [ -n "$need" ]; then
-    echo "installing Debian packages:$need"
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null
-fi
+sh scripts/apt-ensure.sh python3 python3-venv python3-dev gcc libc6-dev libcap-dev busybox-static
 
 # Debian's interpreter: it starts fastest here (static libpython) and is not a shim.
 [ -x "$PREFIX/bin/python" ] || /usr/bin/python3 -m venv "$PREFIX"

@@ -7,15 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install.sh --dev
 if [ "${PYRUNC_TEST_ENGINES:-1}" != 0 ]; then
-    need=""
-    for pkg in podman conmon containerd; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
-    done
-    if [ -n "$need" ]; then
-        echo "installing engines for tests/engines:$need"
-        apt-get update -q >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null
-    fi
+    sh scripts/apt-ensure.sh podman conmon containerd
 fi
 PY="${PYRUNC_PREFIX:-/opt/pyrunc}/bin/python"
 exec "$PY" -m pytest -q -p no:cacheprovider "$@" tests

@@ -199,7 +199,7 @@ def engine_guard(request):
 class Podman:
     def __init__(self, sandbox: Sandbox):
         self.sb = sandbox
-        self.dir = os.path.join(sandbox.base, "p")   # podman refuses a runroot over 50 characters
+        self.dir = os.path.join(sandbox.base, "p")   # short: see _engine()
         self.global_args = [
             "podman", "--root", os.path.join(self.dir, "s"), "--runroot", os.path.join(self.dir, "r"),
             "--tmpdir", os.path.join(self.dir, "t"), "--storage-driver", "vfs",
@@ -229,30 +229,19 @@ class Podman:
         the sandbox's rootfs."""
         return self("run", *opts, *self.container_args, "--rootfs", self.sb.rootfs, *cmd, **kw)
 
-    def cleanup(self):
+    @property
+    def marker(self) -> str:
+        """In the command line of every process podman leaves (conmon)."""
+        return self.dir
+
+    def close(self):
         self("rm", "--all", "--force", "--time", "0", check=False)
         self("system", "reset", "--force", check=False, timeout=60)
 
 
 @pytest.fixture
 def podman(session_base, runtime, busybox_rootfs, engine_guard):
-    if shutil.which("podman") is None or shutil.which("conmon") is None:
-        pytest.skip("podman and conmon are not installed (scripts/test.sh installs them)")
-    base = tempfile.mkdtemp(prefix="pm-", dir=session_base)
-    sb = Sandbox(base, runtime, busybox_rootfs, "podman")
-    engine = Podman(sb)
-    problems = []
-    try:
-        yield engine
-        problems = sb.check_clean(engine.dir)
-    finally:
-        engine.cleanup()
-        left = sb.cgroup.remove()
-        safe_rmtree(base)
-    if left:
-        problems.append(f"cgroups that could not be removed: {left}")
-    if problems:
-        pytest.fail("podman test left things behind:\n  " + "\n  ".join(problems), pytrace=False)
+    yield from _engine(Podman, ("podman", "conmon"), session_base, runtime, busybox_rootfs)
 
 
 # -- containerd -----------------------------------------------------------------
@@ -317,13 +306,19 @@ class Containerd:
         return ["--runc-binary", self.sb.wrapper, "--cgroup", f"{self.sb.cgroup.path}/{cid}",
                 "--fifo-dir", self.fifo_dir, "--rootfs", self.sb.rootfs]
 
-    def cleanup(self):
+    @property
+    def marker(self) -> str:
+        """In the command line of every shim of this daemon."""
+        return self.socket
+
+    def close(self):
         tasks = self.ctr("task", "ls", "-q", check=False).stdout.split()
         for t in tasks:
             self.ctr("task", "kill", "-s", "SIGKILL", t, check=False)
             self.ctr("task", "delete", "-f", t, check=False)
         for c in self.ctr("container", "ls", "-q", check=False).stdout.split():
             self.ctr("container", "delete", c, check=False)
+        self.stop()
 
     def stop(self):
         if self.daemon.poll() is None:
@@ -345,21 +340,31 @@ class Containerd:
 
 @pytest.fixture
 def containerd(session_base, runtime, busybox_rootfs, engine_guard):
-    if shutil.which("containerd") is None or shutil.which("ctr") is None:
-        pytest.skip("containerd is not installed (scripts/test.sh installs it)")
-    base = tempfile.mkdtemp(prefix="pyrunc-containerd-", dir=session_base)
-    sb = Sandbox(base, runtime, busybox_rootfs, "containerd")
-    engine = Containerd(sb)
+    yield from _engine(Containerd, ("containerd", "ctr"), session_base, runtime, busybox_rootfs)
+
+
+def _engine(engine_class, programs, session_base, runtime, busybox_rootfs):
+    """An engine in a fresh Sandbox; afterwards, its leftovers are a test failure."""
+    missing = [p for p in programs if shutil.which(p) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (scripts/test.sh installs them)")
+    name = engine_class.__name__.lower()
+    # short: podman refuses a runroot path over 50 characters
+    base = tempfile.mkdtemp(prefix=name[:2] + "-", dir=session_base)
+    sandbox = engine = None
     problems = []
     try:
+        sandbox = Sandbox(base, runtime, busybox_rootfs, name)
+        engine = engine_class(sandbox)
         yield engine
-        problems = sb.check_clean(engine.socket)
+        problems = sandbox.check_clean(engine.marker)
     finally:
-        engine.cleanup()
-        engine.stop()
-        left = sb.cgroup.remove()
+        if engine is not None:
+            engine.close()
+        if sandbox is not None:
+            left = sandbox.cgroup.remove()
+            if left:
+                problems.append(f"cgroups that could not be removed: {left}")
         safe_rmtree(base)
-    if left:
-        problems.append(f"cgroups that could not be removed: {left}")
     if problems:
-        pytest.fail("containerd test left things behind:\n  " + "\n  ".join(problems), pytrace=False)
+        pytest.fail(f"the {name} test left things behind:\n  " + "\n  ".join(problems), pytrace=False)
