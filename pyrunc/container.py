@@ -147,13 +147,18 @@ def create(root, container_id, opts, detached=True, start=False):
         console, ours = open_console(terminal, opts.console_socket)
         opts.seccomp_agent = connect_seccomp_agent(config)
         os.mkfifo(container.fifo_path, 0o622)
-        # Directories made and limits applied before the
-        # init exists; the forked child joins them first thing (see _child).
         from pyrunc import cgroups
 
         cgroup = cgroups.manager_for(config, container_id, opts.globals)
-        cgroup.create()
-        pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup)
+        late = cgroup.create_early()
+        pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup, late)
+        if late:
+            # While the init makes its namespaces; it joins these when told.
+            cgroup.create_late()
+            try:
+                channel.send(sync.CGROUPS)
+            except sync.ProtocolError:
+                pass  # the init failed meanwhile; _drive_setup reads its error
         container.data = {
             "ociVersion": config.oci_version,
             "id": container_id,
@@ -250,13 +255,15 @@ def _new_namespace(config, ns_type):
     return linux is not None and any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
 
 
-def fork_init(config, bundle, rootfs, container, opts, console, cgroup):
+def fork_init(config, bundle, rootfs, container, opts, console, cgroup, late_cgroups=False):
     """Fork the init, in a new (or joined) pid namespace when the config asks, and
     in the container's cgroups (see cgroups.Placement).
 
     unshare(CLONE_NEWPID) affects only children, so the runtime does it and forks
     once: the child is pid 1 of the new namespace. Then the runtime returns its
     children's pid namespace to its own, so hooks it runs later stay on the host.
+    `late_cgroups`: the runtime is still making the cgroups; the init waits for
+    sync.CGROUPS before joining them.
     """
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -284,7 +291,7 @@ def fork_init(config, bundle, rootfs, container, opts, console, cgroup):
     if pid == 0:
         parent_end.close()
         _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
-               console, placement)
+               console, placement, late_cgroups)
     child_end.close()
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
@@ -308,14 +315,21 @@ def cgroup_view(config, cgroup):
 class _ChildSync:
     """The init's side of the protocol, as init.setup() sees it."""
 
-    __slots__ = ("channel", "state", "tags")
+    __slots__ = ("channel", "state", "tags", "placement", "late_cgroups")
 
-    def __init__(self, channel, state):
+    def __init__(self, channel, state, placement, late_cgroups):
         from pyrunc import sync  # create-time only: start/kill/delete never load it
 
         self.channel = channel
         self.state = state
         self.tags = sync
+        self.placement = placement
+        self.late_cgroups = late_cgroups
+
+    def cgroups_point(self):
+        if self.late_cgroups:
+            self.channel.expect(self.tags.CGROUPS)
+        self.placement.join()
 
     def hooks_point(self):
         self.channel.send(self.tags.HOOKS)
@@ -327,7 +341,7 @@ class _ChildSync:
 
 
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
-           placement):
+           placement, late_cgroups):
     """The forked init. Never returns: it execs the user process or exits."""
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -339,12 +353,9 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
-        "pid": 0, "bundle": bundle, "annotations": config.annotations})
+        "pid": 0, "bundle": bundle, "annotations": config.annotations}, placement, late_cgroups)
     start_error_fd = None
     try:
-        # Before anything else, and before init.setup() unshares the cgroup
-        # namespace, whose root is then this cgroup.
-        placement.join()
         from pyrunc import flags as F
 
         # If create dies during setup, so does the half-made container.

@@ -14,8 +14,9 @@ from pyrunc.log import quote
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Namespaces are joined/made in this order; pid (and user, later) are the
-# parent's job because they take effect for children only.
-_CHILD_NAMESPACES = ("ipc", "uts", "network", "mount", "cgroup")
+# parent's job because they take effect for children only. The cgroup one comes
+# after the init has joined its cgroups: its root is the cgroup it is made in.
+_CHILD_NAMESPACES = ("ipc", "uts", "network", "mount")
 
 
 class InitContext:
@@ -76,7 +77,7 @@ def setup(sys, ctx):
     # CAP_SYS_PTRACE in the host's user namespace. execve of the workload resets it.
     sys.prctl(F.PR_SET_DUMPABLE, 0)
 
-    enter_namespaces(sys, linux)
+    enter_namespaces(sys, linux, _CHILD_NAMESPACES)
     if ctx.keyring:
         # runc: each container gets its own session keyring unless --no-new-keyring,
         # so it cannot read the caller's keys.
@@ -88,6 +89,13 @@ def setup(sys, ctx):
     if mount_ns:
         propagation = rootfs.PROPAGATION_OPTIONS.get(linux.rootfs_propagation or "", 0)
         rootfs.prepare_root(sys, ctx.rootfs, propagation | F.MS_REC if propagation else 0)
+
+    # Into the container's cgroups (their directories are needed by the cgroup
+    # mount below), then the cgroup namespace, rooted at them. On v1 hosts the
+    # runtime makes them while this process did the above, and says when.
+    ctx.sync.cgroups_point()
+    enter_namespaces(sys, linux, ("cgroup",))
+
     # Opened after the rootfs became its own mount, so everything below lands on it.
     root = rootfs.RootFS(sys, ctx.rootfs)
     if mount_ns:
@@ -259,8 +267,8 @@ def close_inherited_fds(sys, ctx):
     sys.close_fds_from(3, keep)
 
 
-def enter_namespaces(sys, linux):
-    """Join namespaces given by path, then make the new ones.
+def enter_namespaces(sys, linux, types):
+    """Of the namespace `types`: join those given by path, then make the new ones.
 
     runtime-spec: "If a namespace type is not specified in the namespaces array, the
     container MUST inherit the runtime namespace of that type." and "If a path is
@@ -270,7 +278,7 @@ def enter_namespaces(sys, linux):
         return
     new = 0
     for ns in linux.namespaces:
-        if ns.type not in _CHILD_NAMESPACES:
+        if ns.type not in types:
             continue
         if ns.path:
             sys.setns(ns.path, F.NAMESPACE_FLAGS[ns.type])

@@ -12,11 +12,15 @@ from pyrunc.syscalls import RecordingSyscalls
 class _PlanSync:
     """Stands in for the parent <-> init channel: records the hook points."""
 
-    __slots__ = ("sys", "config")
+    __slots__ = ("sys", "config", "joins")
 
-    def __init__(self, sys, config):
+    def __init__(self, sys, config, joins):
         self.sys = sys
         self.config = config
+        self.joins = joins
+
+    def cgroups_point(self):
+        self.sys.ops.extend(self.joins)
 
     def hooks_point(self):
         h = self.config.hooks
@@ -37,18 +41,28 @@ def _planned_cgroups(config):
 
 
 def _cgroup_steps(manager):
-    """(runtime steps before the fork, the fork's text, the init's first steps)."""
+    """(runtime steps before the fork, the fork's text, runtime steps after it, the
+    init's joins): the order create_early(), the fork, create_late() and the init's
+    cgroups point give them."""
     if not manager.enabled:
-        return [], "init", []
-    before = [("runtime", "mkdir", f"{path} (cgroup {key or 'unified'}; parents too)")
-              for key, path in manager.paths.items()]
+        return [], "init", [], []
+    birth = manager.birth_dir()
+    made = [("runtime", "mkdir", f"{path} (cgroup {key or 'unified'}; parents too)")
+            for key, path in manager.paths.items()]
     resources = sorted(k for k, v in (manager.resources or {}).items() if v)
     if resources:
-        before.append(("runtime", "cgroup", "write linux.resources: " + ", ".join(resources)))
-    birth = manager.birth_dir()
+        made.append(("runtime", "cgroup", "write linux.resources: " + ", ".join(resources)))
+    before, after = made, []
+    if manager.defers_creation():
+        first = f"{birth} (cgroup unified; parents too)" if birth else None
+        before = [step for step in made if step[2] == first]
+        after = [step for step in made if step[2] != first]
+        after.append(("runtime", "send", "CGROUPS (the init joins them now)"))
     fork = f"init, born in {birth} (clone3 CLONE_INTO_CGROUP)" if birth else "init"
-    joins = [("init", "write", f"0 > {path}/{name}") for path, name in manager.join_targets(born_in=birth)]
-    return before, fork, joins
+    joins = [("write", f"0 > {path}/{name}") for path, name in manager.join_targets(born_in=birth)]
+    if manager.defers_creation():
+        joins.insert(0, ("sync", "init waits for CGROUPS"))
+    return before, fork, after, joins
 
 
 def build(bundle, cgroup=None):
@@ -66,17 +80,17 @@ def build(bundle, cgroup=None):
             steps.append(("runtime", "unshare", "CLONE_NEWPID (the init becomes pid 1)"))
     if cgroup is None:
         cgroup = _planned_cgroups(config)
-    before, fork, joins = _cgroup_steps(cgroup)
+    before, fork, after, joins = _cgroup_steps(cgroup)
     steps[:0] = before
     steps.append(("runtime", "fork", fork))
-    steps.extend(joins)
+    steps.extend(after)
     sys = RecordingSyscalls()
 
     def run_hook(kind, hooks):
         for hook in hooks:
             sys.ops.append(("hook", f"{kind} {hook.path} (run by the init)"))
 
-    ctx = init.InitContext(config, bundle, rootfs, _PlanSync(sys, config), "<state>/exec.fifo",
+    ctx = init.InitContext(config, bundle, rootfs, _PlanSync(sys, config, joins), "<state>/exec.fifo",
                            lambda message: sys.ops.append(("warning", message)), run_hook,
                            cgroup_binds=container.cgroup_view(config, cgroup))
     init.setup(sys, ctx)

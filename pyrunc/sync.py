@@ -6,7 +6,11 @@ packet: a one-byte tag, then an optional UTF-8 payload.
 
     parent (pyrunc create)                     init (child, becomes pid 1)
     ----------------------                     ---------------------------
-                                               join/make namespaces, mounts, /dev
+    make the v1 cgroups, apply limits          join/make namespaces (not cgroup)
+                          --- CGROUPS ------>  (only when the parent made some
+                                               after the fork: Manager.create_late)
+                                               join the cgroups, cgroup namespace,
+                                               mounts, /dev
                           <-- HOOKS ---------  "run prestart + createRuntime now"
     run prestart, createRuntime hooks
     (state: creating, pid = init)
@@ -20,8 +24,8 @@ packet: a one-byte tag, then an optional UTF-8 payload.
     `start` writes the FIFO  --------------->  startContainer hooks, execve
 
 The init is born in its cgroup v2 directory (if any) and moves itself into the
-v1 hierarchies before anything else (cgroups.Placement), so no message is needed
-for cgroups.
+v1 hierarchies (cgroups.Placement) once they exist: on v1 and hybrid hosts the
+parent makes them while the init makes its namespaces, then sends CGROUPS.
 
 HOOKS_DONE carries the init's host pid, for the state given to the hooks the init
 runs itself (createContainer, startContainer). At any point the init may send WARN
@@ -32,6 +36,7 @@ init reads EOF and exits (it also has PR_SET_PDEATHSIG until READY).
 
 import _socket
 
+CGROUPS = b"C"      # parent -> init: the cgroups made after the fork are ready to join
 HOOKS = b"H"        # init -> parent: mounts done, run prestart/createRuntime hooks
 HOOKS_DONE = b"D"   # parent -> init: hooks succeeded, continue
 READY = b"R"        # init -> parent: setup finished, waiting for start
@@ -39,7 +44,7 @@ ERROR = b"E"        # init -> parent: payload = message for the user; init exits
 WARN = b"W"         # init -> parent: payload = a warning for the log; setup goes on
 DEBUG = b"G"        # init -> parent: payload = a debug line (sent only with --debug)
 
-_NAMES = {HOOKS: "HOOKS", HOOKS_DONE: "HOOKS_DONE", READY: "READY", ERROR: "ERROR", WARN: "WARN",
+_NAMES = {CGROUPS: "CGROUPS", HOOKS: "HOOKS", HOOKS_DONE: "HOOKS_DONE", READY: "READY", ERROR: "ERROR", WARN: "WARN",
           DEBUG: "DEBUG"}
 _MAX = 65536
 

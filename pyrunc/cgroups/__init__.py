@@ -547,7 +547,29 @@ class Manager:
 
     # -- changes -----------------------------------------------------------------
     def create(self):
-        pass
+        """Make the container's cgroups and apply linux.resources (all at once)."""
+
+    # `create` does the same in two parts around the fork of the init: a v1 host
+    # has a directory to make in each of about ten hierarchies, and that
+    # millisecond of mkdirs and limit writes then overlaps the init making its
+    # namespaces. The init joins the cgroups only when the runtime says they are
+    # ready (sync.CGROUPS), so what it runs in is unchanged; what does change is
+    # that the kernel memory of its new namespaces is charged to the runtime's
+    # cgroup, as with crun, which makes namespaces before moving its child.
+    def defers_creation(self):
+        """Whether create_late() has anything left to do after create_early()."""
+        return False
+
+    def create_early(self):
+        """Before the init is forked: at least what it is born into (birth_dir()).
+        Returns defers_creation(): whether create_late() must follow."""
+        self.create()
+        return False
+
+    def create_late(self):
+        """After the fork, while the init makes its namespaces: the rest. On failure
+        nothing is removed here: the caller kills the init (which may already be in
+        a directory made early), then calls destroy()."""
 
     def birth_dir(self, sub=None):
         """The cgroup v2 directory a new process should be born in, or None."""

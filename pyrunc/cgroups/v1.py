@@ -114,27 +114,54 @@ class V1Manager(Manager):
 
     # -- create / join / destroy ----------------------------------------------------
     def create(self):
-        res = self.resources or {}
-        self.check_config(res)
         try:
-            for key, path in self.paths.items():
-                self._make_dirs(path, self.mounts[key])
-        except CgroupError as e:
-            self.destroy()
-            if self.rootless and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                self._rootless_fallback(res)
-                return
-            raise
-        try:
-            self.check_protected(res)
-            self._cpuset_inherit()
-            self.check_not_frozen()
-            self.warn_if_not_empty()
-            self.adopt_shared_leaves()
-            self.apply(res)
+            if self.create_early():
+                self.create_late()
         except BaseException:
             self.destroy()
             raise
+
+    def defers_creation(self):
+        # A rootless run may lose its cgroups altogether (see _rootless_fallback);
+        # the init must know that before it looks for them, so all is done first.
+        return not self.rootless
+
+    def create_early(self):
+        res = self.resources or {}
+        self.check_config(res)
+        if not self.defers_creation():
+            self._make_all(self.paths.items(), res)
+            if self.paths:
+                self._configure(res)
+            return False
+        birth = self.birth_dir()
+        if birth is not None:
+            self._make_all([("", birth)], res)
+        return True
+
+    def create_late(self):
+        res = self.resources or {}
+        self._make_all([(key, path) for key, path in self.paths.items() if key != ""], res)
+        self._configure(res)
+
+    def _make_all(self, items, res):
+        try:
+            for key, path in items:
+                self._make_dirs(path, self.mounts[key])
+        except CgroupError as e:
+            if self.rootless and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                self.destroy()
+                self._rootless_fallback(res)
+                return
+            raise
+
+    def _configure(self, res):
+        self.check_protected(res)
+        self._cpuset_inherit()
+        self.check_not_frozen()
+        self.warn_if_not_empty()
+        self.adopt_shared_leaves()
+        self.apply(res)
 
     def check_config(self, res):
         if res.get("unified"):

@@ -102,6 +102,9 @@ class _Sync:
     def __init__(self, sys):
         self.sys = sys
 
+    def cgroups_point(self):
+        self.sys.ops.append(("sync", "cgroups"))
+
     def hooks_point(self):
         self.sys.ops.append(("sync", "hooks"))
 
@@ -1095,20 +1098,45 @@ def test_render_of_a_real_plan(make_bundle):
 
 
 def test_cgroup_steps_come_from_the_manager_create_uses(make_bundle):
-    # A hybrid host: directories first, then the init is born in the unified one and
-    # moves itself into each v1 hierarchy through `tasks` (cgroups.Placement).
+    # A hybrid host: the unified directory first, the init is born in it; the v1
+    # directories and limits are made while the init makes its namespaces, and it
+    # moves itself into each v1 hierarchy through `tasks` (cgroups.Placement) when
+    # told, before its cgroup namespace and the mounts.
     paths = {"memory": "/cg/memory/ct", "pids": "/cg/pids/ct", "": "/cg/unified/ct"}
     mgr = HybridManager(paths, {k: p.rsplit("/", 1)[0] for k, p in paths.items()},
                         resources={"pids": {"limit": 5}, "devices": []})
+
+    def edit(cfg):
+        cfg["linux"]["namespaces"].append({"type": "cgroup"})
+
+    steps = plan.build(make_bundle(edit), cgroup=mgr)
+    assert steps[:3] == [("runtime", "mkdir", "/cg/unified/ct (cgroup unified; parents too)"),
+                         ("runtime", "unshare", "CLONE_NEWPID (the init becomes pid 1)"),
+                         ("runtime", "fork", "init, born in /cg/unified/ct (clone3 CLONE_INTO_CGROUP)")]
+    assert steps[3:7] == [("runtime", "mkdir", "/cg/memory/ct (cgroup memory; parents too)"),
+                          ("runtime", "mkdir", "/cg/pids/ct (cgroup pids; parents too)"),
+                          ("runtime", "cgroup", "write linux.resources: pids"),
+                          ("runtime", "send", "CGROUPS (the init joins them now)")]
+    assert steps[7] == ("init", "close_range", "3..")
+    wait = steps.index(("init", "sync", "init waits for CGROUPS"))
+    assert _index(steps, "unshare", "CLONE_NEWNS*") < wait
+    assert steps[wait + 1:wait + 4] == [("init", "write", "0 > /cg/memory/ct/tasks"),
+                                        ("init", "write", "0 > /cg/pids/ct/tasks"),
+                                        ("init", "unshare", "CLONE_NEWCGROUP")]
+    assert wait + 4 <= _index(steps, "mount", "proc*")
+
+
+def test_rootless_cgroups_are_all_made_before_the_fork(make_bundle):
+    paths = {"memory": "/cg/memory/ct", "": "/cg/unified/ct"}
+    mgr = HybridManager(paths, {k: p.rsplit("/", 1)[0] for k, p in paths.items()})
+    mgr.rootless = True
     steps = plan.build(make_bundle(), cgroup=mgr)
-    assert steps[:4] == [("runtime", "mkdir", "/cg/memory/ct (cgroup memory; parents too)"),
-                         ("runtime", "mkdir", "/cg/pids/ct (cgroup pids; parents too)"),
-                         ("runtime", "mkdir", "/cg/unified/ct (cgroup unified; parents too)"),
-                         ("runtime", "cgroup", "write linux.resources: pids")]
-    fork = steps.index(("runtime", "fork", "init, born in /cg/unified/ct (clone3 CLONE_INTO_CGROUP)"))
-    assert steps[fork + 1:fork + 3] == [("init", "write", "0 > /cg/memory/ct/tasks"),
-                                        ("init", "write", "0 > /cg/pids/ct/tasks")]
-    assert steps[fork + 3] == ("init", "close_range", "3..")
+    fork = _index(steps, "fork")
+    assert _texts(steps[:fork], "mkdir") == ["/cg/memory/ct (cgroup memory; parents too)",
+                                             "/cg/unified/ct (cgroup unified; parents too)"]
+    assert not _texts(steps, "send") and "init waits for CGROUPS" not in _texts(steps, "sync")
+    # joined at the same point, without waiting
+    assert _index(steps, "unshare", "CLONE_NEWNS*") < _index(steps, "write", "0 > /cg/memory/ct/tasks")
 
 
 def test_plan_of_the_real_host_lists_its_cgroups(make_bundle):
