@@ -272,7 +272,7 @@ def fork_init(config, bundle, rootfs, container, opts, console, cgroup, late_cgr
     from pyrunc.syscalls import LinuxSyscalls
 
     sys = LinuxSyscalls()
-    parent_end, child_end = sync.Channel.pair()
+    parent_end, child_end = sync.Channel.pair(sys)
     pid_ns = None
     if config.linux is not None:
         pid_ns = next((ns for ns in config.linux.namespaces if ns.type == "pid"), None)

@@ -290,19 +290,7 @@ def enter_namespaces(sys, linux, types):
 
 def bring_up_loopback(sys):
     """A new network namespace has a "lo" that is down; runc brings it up, so does pyrunc."""
-    if sys.recording:
-        sys.ops.append(("ioctl", "SIOCSIFFLAGS lo up"))
-        return
-    import _socket
-    import fcntl
-
-    iff_up_loopback_running = 0x1 | 0x8 | 0x40
-    ifreq = b"lo" + bytes(14) + iff_up_loopback_running.to_bytes(2, "little") + bytes(22)
-    s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
-    try:
-        fcntl.ioctl(s.fileno(), 0x8914, ifreq)  # SIOCSIFFLAGS
-    finally:
-        s.close()
+    sys.set_link_up("lo")
 
 
 def apply_sysctls(sys, linux):

@@ -9,7 +9,7 @@ openat2(RESOLVE_IN_ROOT), so symlinks in the image resolve as if the rootfs were
 already resolved parent; mounts target the resolved descriptor.
 """
 
-import stat
+import _stat as stat  # the C module stat.py re-exports: no .py to load in the init
 
 from pyrunc import lean_os as os
 from pyrunc import flags as F, mountinfo

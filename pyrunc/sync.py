@@ -34,7 +34,7 @@ the parent then reports it and removes everything. If the parent dies, the
 init reads EOF and exits (it also has PR_SET_PDEATHSIG until READY).
 """
 
-import _socket
+from pyrunc import lean_os as os
 
 CGROUPS = b"C"      # parent -> init: the cgroups made after the fork are ready to join
 HOOKS = b"H"        # init -> parent: mounts done, run prestart/createRuntime hooks
@@ -54,31 +54,32 @@ class ProtocolError(Exception):
 
 
 class Channel:
-    """One end of the socketpair."""
+    """One end of the socketpair: a SOCK_SEQPACKET fd, so a write is one message."""
 
-    __slots__ = ("sock",)
+    __slots__ = ("fd",)
 
-    def __init__(self, sock):
-        self.sock = sock
+    def __init__(self, fd):
+        self.fd = fd
 
     @classmethod
-    def pair(cls):
-        a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
+    def pair(cls, sys):
+        """(parent end, child end), made through the syscall seam (`sys`)."""
+        a, b = sys.seqpacket_pair()
         return cls(a), cls(b)
 
     def fileno(self):
-        return self.sock.fileno()
+        return self.fd
 
     def send(self, tag, payload=""):
         try:
-            self.sock.send(tag + payload.encode("utf-8", "replace")[: _MAX - 1])
+            os.write(self.fd, tag + payload.encode("utf-8", "replace")[: _MAX - 1])
         except OSError as e:
             raise ProtocolError(f"peer gone while sending {_NAMES[tag]}: {e.strerror}") from None
 
     def recv(self):
         """(tag, payload); (None, "") on EOF."""
         try:
-            data = self.sock.recv(_MAX)
+            data = os.read(self.fd, _MAX)
         except OSError as e:
             raise ProtocolError(f"receive failed: {e.strerror}") from None
         if not data:
@@ -96,4 +97,6 @@ class Channel:
         raise ProtocolError(f"expected {_NAMES[tag]}, got {_NAMES.get(got, got)}")
 
     def close(self):
-        self.sock.close()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1

@@ -100,6 +100,29 @@ class LinuxSyscalls:
         data = name.encode()
         _check(self.lib.setdomainname(data, len(data)), "setdomainname " + name)
 
+    def set_link_up(self, name):
+        """ioctl(SIOCSIFFLAGS) IFF_UP|IFF_LOOPBACK|IFF_RUNNING on the interface `name`
+        of this process's network namespace (only "lo" is ever asked for)."""
+        import fcntl
+
+        flags = 0x1 | 0x8 | 0x40  # IFF_UP | IFF_LOOPBACK | IFF_RUNNING
+        ifreq = name.encode().ljust(16, b"\0") + flags.to_bytes(2, "little") + bytes(22)
+        lib = self.lib
+        fd = _check(lib.socket(lib.AF_INET, lib.SOCK_DGRAM | lib.SOCK_CLOEXEC, 0), "socket")
+        try:
+            fcntl.ioctl(fd, 0x8914, ifreq)  # SIOCSIFFLAGS
+        finally:
+            os.close(fd)
+
+    def seqpacket_pair(self):
+        """socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC): two fds; one write()
+        is one message, one read() returns one whole message."""
+        fds = _ffi.new("int[2]")
+        lib = self.lib
+        _check(lib.socketpair(lib.AF_UNIX, lib.SOCK_SEQPACKET | lib.SOCK_CLOEXEC, 0, fds),
+               "socketpair")
+        return fds[0], fds[1]
+
     # -- paths inside the rootfs --------------------------------------------
     def open_in_root(self, root_fd, path, root_path):
         """openat2(root_fd, path, O_PATH, RESOLVE_IN_ROOT): symlinks resolve as if root_fd were /."""
@@ -323,6 +346,9 @@ class RecordingSyscalls:
 
     def join_session_keyring(self, name):
         self._record("keyctl", "join session keyring " + name)
+
+    def set_link_up(self, name):
+        self._record("ioctl", f"SIOCSIFFLAGS {name} up")
 
     def setdomainname(self, name):
         self._record("setdomainname", name)
