@@ -150,9 +150,9 @@ def create(root, container_id, opts, detached=True, start=False):
         from pyrunc import cgroups
 
         cgroup = cgroups.manager_for(config, container_id, opts.globals)
-        late = cgroup.create_early()
-        pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup, late)
-        if late:
+        cgroup.create_early()
+        pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup)
+        if cgroup.defers_creation():
             # While the init makes its namespaces; it joins these when told.
             cgroup.create_late()
             try:
@@ -255,15 +255,15 @@ def _new_namespace(config, ns_type):
     return linux is not None and any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
 
 
-def fork_init(config, bundle, rootfs, container, opts, console, cgroup, late_cgroups=False):
+def fork_init(config, bundle, rootfs, container, opts, console, cgroup):
     """Fork the init, in a new (or joined) pid namespace when the config asks, and
     in the container's cgroups (see cgroups.Placement).
 
     unshare(CLONE_NEWPID) affects only children, so the runtime does it and forks
     once: the child is pid 1 of the new namespace. Then the runtime returns its
     children's pid namespace to its own, so hooks it runs later stay on the host.
-    `late_cgroups`: the runtime is still making the cgroups; the init waits for
-    sync.CGROUPS before joining them.
+    When the cgroup manager defers_creation(), the init waits for sync.CGROUPS
+    before joining them.
     """
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -291,7 +291,7 @@ def fork_init(config, bundle, rootfs, container, opts, console, cgroup, late_cgr
     if pid == 0:
         parent_end.close()
         _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
-               console, placement, late_cgroups)
+               console, placement)
     child_end.close()
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
@@ -315,19 +315,19 @@ def cgroup_view(config, cgroup):
 class _ChildSync:
     """The init's side of the protocol, as init.setup() sees it."""
 
-    __slots__ = ("channel", "state", "tags", "placement", "late_cgroups")
+    __slots__ = ("channel", "state", "tags", "placement")
 
-    def __init__(self, channel, state, placement, late_cgroups):
+    def __init__(self, channel, state, placement):
         from pyrunc import sync  # create-time only: start/kill/delete never load it
 
         self.channel = channel
         self.state = state
         self.tags = sync
         self.placement = placement
-        self.late_cgroups = late_cgroups
 
     def cgroups_point(self):
-        if self.late_cgroups:
+        if self.placement.manager.defers_creation():
+            # The runtime makes them meanwhile (create_late) and says when.
             self.channel.expect(self.tags.CGROUPS)
         self.placement.join()
 
@@ -341,7 +341,7 @@ class _ChildSync:
 
 
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
-           placement, late_cgroups):
+           placement):
     """The forked init. Never returns: it execs the user process or exits."""
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -353,7 +353,7 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
-        "pid": 0, "bundle": bundle, "annotations": config.annotations}, placement, late_cgroups)
+        "pid": 0, "bundle": bundle, "annotations": config.annotations}, placement)
     start_error_fd = None
     try:
         from pyrunc import flags as F

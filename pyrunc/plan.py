@@ -47,22 +47,21 @@ def _cgroup_steps(manager):
     if not manager.enabled:
         return [], "init", [], []
     birth = manager.birth_dir()
-    made = [("runtime", "mkdir", f"{path} (cgroup {key or 'unified'}; parents too)")
-            for key, path in manager.paths.items()]
+    deferred = manager.defers_creation()
+
+    def mkdirs(early):
+        # As create_early()/create_late() split them: the unified one ("") first.
+        return [("runtime", "mkdir", f"{path} (cgroup {key or 'unified'}; parents too)")
+                for key, path in manager.paths.items() if not deferred or (key == "") == early]
+
     resources = sorted(k for k, v in (manager.resources or {}).items() if v)
-    if resources:
-        made.append(("runtime", "cgroup", "write linux.resources: " + ", ".join(resources)))
-    before, after = made, []
-    if manager.defers_creation():
-        first = f"{birth} (cgroup unified; parents too)" if birth else None
-        before = [step for step in made if step[2] == first]
-        after = [step for step in made if step[2] != first]
-        after.append(("runtime", "send", "CGROUPS (the init joins them now)"))
-    fork = f"init, born in {birth} (clone3 CLONE_INTO_CGROUP)" if birth else "init"
+    limits = [("runtime", "cgroup", "write linux.resources: " + ", ".join(resources))] if resources else []
     joins = [("write", f"0 > {path}/{name}") for path, name in manager.join_targets(born_in=birth)]
-    if manager.defers_creation():
-        joins.insert(0, ("sync", "init waits for CGROUPS"))
-    return before, fork, after, joins
+    fork = f"init, born in {birth} (clone3 CLONE_INTO_CGROUP)" if birth else "init"
+    if not deferred:
+        return mkdirs(True) + limits, fork, [], joins
+    after = mkdirs(False) + limits + [("runtime", "send", "CGROUPS (the init joins them now)")]
+    return mkdirs(True), fork, after, [("sync", "init waits for CGROUPS")] + joins
 
 
 def build(bundle, cgroup=None):

@@ -561,10 +561,9 @@ class Manager:
         return False
 
     def create_early(self):
-        """Before the init is forked: at least what it is born into (birth_dir()).
-        Returns defers_creation(): whether create_late() must follow."""
+        """Before the init is forked: at least what it is born into (birth_dir());
+        everything unless defers_creation()."""
         self.create()
-        return False
 
     def create_late(self):
         """After the fork, while the init makes its namespaces: the rest. On failure

@@ -115,7 +115,8 @@ class V1Manager(Manager):
     # -- create / join / destroy ----------------------------------------------------
     def create(self):
         try:
-            if self.create_early():
+            self.create_early()
+            if self.defers_creation():
                 self.create_late()
         except BaseException:
             self.destroy()
@@ -133,11 +134,10 @@ class V1Manager(Manager):
             self._make_all(self.paths.items(), res)
             if self.paths:
                 self._configure(res)
-            return False
+            return
         birth = self.birth_dir()
         if birth is not None:
             self._make_all([("", birth)], res)
-        return True
 
     def create_late(self):
         res = self.resources or {}
