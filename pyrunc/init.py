@@ -87,8 +87,7 @@ def setup(sys, ctx):
 
     mount_ns = linux is not None and _has_namespace(linux, "mount")
     if mount_ns:
-        propagation = rootfs.PROPAGATION_OPTIONS.get(linux.rootfs_propagation or "", 0)
-        rootfs.prepare_root(sys, ctx.rootfs, propagation | F.MS_REC if propagation else 0)
+        rootfs.prepare_root(sys, ctx.rootfs, linux.rootfs_propagation)
 
     # Into the container's cgroups (their directories are needed by the cgroup
     # mount below), then the cgroup namespace, rooted at them. On v1 hosts the
@@ -139,6 +138,7 @@ def setup(sys, ctx):
             rootfs.move_root(sys, ctx.rootfs)
         else:
             rootfs.pivot(sys, ctx.rootfs)
+        rootfs.set_root_propagation(sys, linux.rootfs_propagation)
         if config.root is not None and config.root.readonly:
             rootfs.make_root_readonly(sys)
     else:

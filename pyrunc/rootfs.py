@@ -161,31 +161,25 @@ class RootFS:
         return stat.S_ISLNK(st.st_mode)
 
 
-def prepare_root(sys, rootfs_path, propagation):
+def prepare_root(sys, rootfs_path, rootfs_propagation):
     """Stop mount events leaking to the host, then make the rootfs a mount point.
 
-    runtime-spec: rootfsPropagation "sets the rootfs's mount propagation"; absent,
-    pyrunc (like runc) makes "/" recursively slave so host mounts still arrive
-    but nothing the container mounts goes back out.
+    "/" is made recursively slave (runc's default: host mounts still arrive, nothing
+    the container mounts goes back out), or private when rootfsPropagation says so.
+    Never shared at this point: pivot_root(2) refuses a shared parent mount or
+    put_old, and a shared rootfs bind would carry the setup's mounts elsewhere. A
+    "shared" or "unbindable" root is made so after the pivot (set_root_propagation).
     """
-    sys.mount(None, "/", None, propagation or (F.MS_SLAVE | F.MS_REC), None)
+    flags = F.MS_PRIVATE if rootfs_propagation == "private" else F.MS_SLAVE
+    sys.mount(None, "/", None, flags | F.MS_REC, None)
     sys.mount(rootfs_path, rootfs_path, "bind", F.MS_BIND | F.MS_REC, None)
-    # pivot_root(2) refuses a new root whose parent mount is shared.
-    parent = os.path.dirname(rootfs_path)
-    sys.mount(None, _mount_point_of(parent), None, F.MS_PRIVATE, None)
 
 
-def _mount_point_of(path):
-    """The mount point containing `path` (host side, from mountinfo)."""
-    best = "/"
-    try:
-        text = mountinfo.read()
-    except OSError:
-        return best
-    for _, point, _, _ in mountinfo.entries(text):
-        if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
-            best = point
-    return best
+def set_root_propagation(sys, rootfs_propagation):
+    """runtime-spec: rootfsPropagation "sets the rootfs's mount propagation" (shared,
+    slave, private or unbindable); the last two need nothing after prepare_root()."""
+    if rootfs_propagation in ("shared", "unbindable"):
+        sys.mount(None, "/", None, PROPAGATION_OPTIONS[rootfs_propagation], None)
 
 
 def mount_all(root, mounts, bundle, cgroup_binds):

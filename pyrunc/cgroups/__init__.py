@@ -621,25 +621,31 @@ class Manager:
                                   "the runtime's own cgroup or a hierarchy root")
 
     def _make_dirs(self, path, mount):
-        """mkdir -p below `mount`, recording each directory this call made.
-        Never creates `mount` itself or anything outside it."""
-        missing = []
-        p = path
-        while p != mount and not os.path.isdir(p):
-            missing.append(p)
-            p = os.path.dirname(p)
-            if not p.startswith(mount):
-                raise CgroupError(f"cgroup path {path} is outside the cgroup mount {mount}")
-        for d in reversed(missing):
+        """mkdir -p below `mount`, recording each directory this call made; returns
+        them. mkdir comes first: in the usual case, only the leaf missing, that is
+        the one call. Never creates `mount` itself or anything outside it."""
+        if path == mount:
+            return []
+        if not path.startswith(mount + "/"):
+            raise CgroupError(f"cgroup path {path} is outside the cgroup mount {mount}")
+        made = []
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            return made  # there before, or made by someone else meanwhile: not ours
+        except FileNotFoundError:
+            made = self._make_dirs(os.dirname(path), mount)
             try:
-                os.mkdir(d, 0o755)
+                os.mkdir(path, 0o755)
             except FileExistsError:
-                continue  # made by someone else meanwhile: not ours to remove
+                return made
             except OSError as e:
-                raise CgroupError(f"unable to apply cgroup configuration: mkdir {d}: {_reason(e)}",
-                                  e.errno) from None
-            self.created.append(d)
-        return missing
+                raise _mkdir_error(path, e) from None
+        except OSError as e:
+            raise _mkdir_error(path, e) from None
+        self.created.append(path)
+        made.append(path)
+        return made
 
     def adopt_shared_leaves(self):
         """A leaf that already holds processes is another container's cgroup being
@@ -712,9 +718,22 @@ def _still_in_use(path, wait=0.5):
     return False
 
 
+def _mkdir_error(path, e):
+    return CgroupError(f"unable to apply cgroup configuration: mkdir {path}: {_reason(e)}", e.errno)
+
+
 def remove_tree(path):
     """Remove a cgroup directory and its sub-cgroups (cgroupfs rmdir removes the
-    control files; only directories need walking), deepest first."""
+    control files; only directories need walking), deepest first. rmdir comes
+    first: a leaf, the usual case, needs no listing of its many control files."""
+    try:
+        os.rmdir(path)
+        return 0
+    except FileNotFoundError:
+        return 0
+    except OSError as e:
+        if e.errno not in (errno.EBUSY, errno.ENOTEMPTY):
+            return e.errno
     try:
         entries = os.scandir(path)
     except FileNotFoundError:

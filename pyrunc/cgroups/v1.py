@@ -69,6 +69,9 @@ def device_rule_text(rule):
     return f"{dtype} {ma}:{mi} {access}"
 
 
+_CPUSET_FILES = ("cpuset.cpus", "cpuset.mems")
+
+
 class V1Manager(Manager):
     kind = V1
     __slots__ = ()
@@ -194,7 +197,8 @@ class V1Manager(Manager):
 
     def _cpuset_inherit(self):
         """A new cpuset cgroup starts with empty cpuset.cpus/mems, and a process cannot
-        join it until they are set: copy them down from the parent, level by level."""
+        join it until they are set: copy them down from the parent, level by level.
+        A level this manager made is known to be empty; only older ones are read."""
         path = self.path("cpuset")
         if path is None:
             return
@@ -204,11 +208,18 @@ class V1Manager(Manager):
         while p != mount and p.startswith(mount + "/"):
             levels.append(p)
             p = os.path.dirname(p)
+        above = None  # the values of the level above, once read
         for d in reversed(levels):
             parent = os.path.dirname(d)
-            for name in ("cpuset.cpus", "cpuset.mems"):
-                if read_file(d + "/" + name).strip() == "":
-                    write_file(d, name, read_file(parent + "/" + name).strip())
+            values = {} if d in self.created else {
+                name: read_file(d + "/" + name).strip() for name in _CPUSET_FILES}
+            for name in _CPUSET_FILES:
+                if not values.get(name):
+                    if above is None:
+                        above = {n: read_file(parent + "/" + n).strip() for n in _CPUSET_FILES}
+                    write_file(d, name, above[name])
+                    values[name] = above[name]
+            above = values
 
     def birth_dir(self, sub=None):
         # Hybrid hosts: the unified (cgroup2) hierarchy, key "".

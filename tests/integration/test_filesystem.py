@@ -47,6 +47,22 @@ def test_writable_root(rt, bundle, cid):
         assert f.read() == "data\n"
 
 
+@pytest.mark.parametrize("propagation", ["shared", "slave", "private", "unbindable"])
+def test_rootfs_propagation(rt, bundle, cid, propagation):
+    """The root's propagation is the config's; pivot_root works with each (it refuses
+    a shared parent mount, which only "shared" leaves behind to be made private)."""
+    b = bundle(["cat", "/proc/self/mountinfo"], linux={"rootfsPropagation": propagation})
+    root_lines = [line.split(" - ")[0].split(" ") for line in run_ok(rt, b, cid).splitlines()
+                  if line.split(" ")[4] == "/"]
+    optional = root_lines[-1][6:]
+    if propagation == "shared":
+        assert any(f.startswith("shared:") for f in optional), optional
+    else:
+        assert not any(f.startswith("shared:") for f in optional), optional
+    if propagation == "unbindable":
+        assert "unbindable" in optional
+
+
 def _mark(rootfs, text):
     with open(os.path.join(rootfs, "which"), "w") as f:
         f.write(text)

@@ -481,6 +481,20 @@ def test_cpuset_inherit_copies_parent_values_down(tmp_path):
     assert (mount / "a/cpuset.mems").read_text() == "0"
 
 
+def test_cpuset_inherit_keeps_set_levels_and_fills_made_ones_from_above(tmp_path):
+    mount = tmp_path / "cpuset"
+    (mount / "a/b").mkdir(parents=True)
+    for d, cpus, mems in ((mount, "0-1", "0"), (mount / "a", "1", "0"), (mount / "a/b", "", "")):
+        (d / "cpuset.cpus").write_text(cpus)
+        (d / "cpuset.mems").write_text(mems)
+    mgr = V1Manager({"cpuset": str(mount / "a/b")}, {"cpuset": str(mount)},
+                    created=[str(mount / "a/b")])
+    mgr._cpuset_inherit()
+    assert (mount / "a/cpuset.cpus").read_text() == "1"  # someone's setting: kept
+    assert (mount / "a/b/cpuset.cpus").read_text() == "1"
+    assert (mount / "a/b/cpuset.mems").read_text() == "0"
+
+
 def test_v1_join_moves_the_single_thread_through_tasks(tmp_path):
     # "0" into `tasks`: a thread moving itself skips the threadgroup lock (Placement).
     mgr = _fake_v1(tmp_path)

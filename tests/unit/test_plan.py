@@ -205,22 +205,33 @@ def test_root_propagation_and_rootfs_bind_come_first(make_bundle):
     root = os.path.join(bundle, "rootfs")
     assert mounts[0] == "none none on / rec,slave"
     assert mounts[1] == f"bind {root} on {root} bind,rec"
-    assert mounts[2].endswith(" private")
     assert _index(steps, "unshare") < _index(steps, "mount")
 
 
-@pytest.mark.parametrize("prop", ["shared", "slave", "private", "unbindable"])
-def test_rootfs_propagation_from_config_is_applied_recursively(make_bundle, prop):
+@pytest.mark.parametrize("prop,during_setup,after_pivot", [
+    ("slave", "rec,slave", None),
+    ("private", "rec,private", None),
+    # Never shared or unbindable before the pivot: pivot_root(2) refuses a shared
+    # parent, and an unbindable "/" could not be bound.
+    ("shared", "rec,slave", "shared"),
+    ("unbindable", "rec,slave", "unbindable"),
+])
+def test_rootfs_propagation_from_config(make_bundle, prop, during_setup, after_pivot):
     def edit(cfg):
         cfg["linux"]["rootfsPropagation"] = prop
 
-    mounts = _texts(_steps(make_bundle(edit)), "mount")
-    assert mounts[0] == f"none none on / rec,{prop}"
+    steps = _steps(make_bundle(edit))
+    mounts = _texts(steps, "mount")
+    assert mounts[0] == f"none none on / {during_setup}"
+    after = [m for m in mounts[1:] if m.startswith("none none on / ") and "remount" not in m]
+    assert after == ([f"none none on / {after_pivot}"] if after_pivot else [])
+    if after_pivot:
+        assert _index(steps, "pivot_root") < _index(steps, "mount", f"none none on / {after_pivot}")
 
 
 def test_default_mounts_in_config_order_with_fstype_flags_and_data(make_bundle):
     steps = _steps(make_bundle())
-    mounts = _texts(steps, "mount")[3:]
+    mounts = _texts(steps, "mount")[2:]
     config_mounts = [m for m in mounts if not m.startswith(("bind ", "rbind ", "none "))]
     assert config_mounts[:6] == [
         "proc proc on /proc",
@@ -244,7 +255,7 @@ def test_mounts_follow_config_order(make_bundle, tmp_path):
             {"destination": "/run", "type": "tmpfs", "source": "run", "options": ["remount", "noexec"]},
         ]
 
-    mounts = _texts(_steps(make_bundle(edit)), "mount")[3:]
+    mounts = _texts(_steps(make_bundle(edit)), "mount")[2:]
     assert mounts[:4] == [
         'tmpfs tmpfs on /tmp nodev "size=1m"',
         f"rbind {src} on /mnt/share",
