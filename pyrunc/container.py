@@ -180,7 +180,7 @@ def create(root, container_id, opts, detached=True, start=False):
             "freezer_state_file": cgroup.freezer_state_file(),
         }
         container.save()
-        _drive_setup(channel, container, config)
+        _drive_setup(channel, container, config, stops_at_hooks_point(config, opts.seccomp_agent))
         started = start and config.process is not None and not (
             config.hooks.start_container or config.hooks.poststart)
         if started:
@@ -248,6 +248,16 @@ def check_preserved_fds(count):
             raise RuntimeFailure(f"unable to stat preserved-fd {fd - 3} (of {count}): "
                                  f"{e.strerror.lower()}") from None
         os.set_inheritable(fd, True)
+
+
+def stops_at_hooks_point(config, seccomp_agent):
+    """Whether the init stops at the hooks point (sync.HOOKS). The runtime runs the
+    prestart and createRuntime hooks there, and its reply gives the init its host
+    pid, which the hooks the init runs itself and a seccomp agent are shown. With
+    none of these the round trip is left out (both sides decide it from the config)."""
+    h = config.hooks
+    return bool(h.prestart or h.create_runtime or h.create_container or h.start_container
+                or seccomp_agent is not None)
 
 
 def _new_namespace(config, ns_type):
@@ -318,15 +328,16 @@ def cgroup_view(config, cgroup):
 class _ChildSync:
     """The init's side of the protocol, as init.setup() sees it."""
 
-    __slots__ = ("channel", "state", "tags", "placement")
+    __slots__ = ("channel", "state", "tags", "placement", "stops_at_hooks")
 
-    def __init__(self, channel, state, placement):
+    def __init__(self, channel, state, placement, stops_at_hooks):
         from pyrunc import sync  # create-time only: start/kill/delete never load it
 
         self.channel = channel
         self.state = state
         self.tags = sync
         self.placement = placement
+        self.stops_at_hooks = stops_at_hooks
 
     def cgroups_point(self):
         if self.placement.manager.defers_creation():
@@ -335,6 +346,8 @@ class _ChildSync:
         self.placement.join()
 
     def hooks_point(self):
+        if not self.stops_at_hooks:
+            return
         self.channel.send(self.tags.HOOKS)
         # Inside its pid namespace the init is pid 1; hooks need the host's pid.
         self.state["pid"] = int(self.channel.expect(self.tags.HOOKS_DONE))
@@ -356,7 +369,8 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
-        "pid": 0, "bundle": bundle, "annotations": config.annotations}, placement)
+        "pid": 0, "bundle": bundle, "annotations": config.annotations}, placement,
+        stops_at_hooks_point(config, opts.seccomp_agent))
     start_error_fd = None
     try:
         from pyrunc import flags as F
@@ -435,21 +449,22 @@ def _child_error(channel, message, start_error_fd=None):
                 pass
 
 
-def _drive_setup(channel, container, config):
+def _drive_setup(channel, container, config, stops_at_hooks):
     """The parent's side of the protocol (see sync.py)."""
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
     try:
-        _expect(channel, sync.HOOKS)
-        if config.hooks.prestart or config.hooks.create_runtime:
-            from pyrunc import hooks
+        if stops_at_hooks:
+            _expect(channel, sync.HOOKS)
+            if config.hooks.prestart or config.hooks.create_runtime:
+                from pyrunc import hooks
 
-            state = container.oci_state(st.CREATING)
-            # runtime-spec: prestart hooks run after the runtime environment is created,
-            # "before the pivot_root"; createRuntime hooks right after, same namespace.
-            hooks.run_hooks("prestart", config.hooks.prestart, state)
-            hooks.run_hooks("createRuntime", config.hooks.create_runtime, state)
-        channel.send(sync.HOOKS_DONE, str(container.pid))
+                state = container.oci_state(st.CREATING)
+                # runtime-spec: prestart hooks run after the runtime environment is created,
+                # "before the pivot_root"; createRuntime hooks right after, same namespace.
+                hooks.run_hooks("prestart", config.hooks.prestart, state)
+                hooks.run_hooks("createRuntime", config.hooks.create_runtime, state)
+            channel.send(sync.HOOKS_DONE, str(container.pid))
         _expect(channel, sync.READY)
     finally:
         channel.close()

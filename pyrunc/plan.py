@@ -23,6 +23,16 @@ class _PlanSync:
         self.sys.ops.extend(self.joins)
 
     def hooks_point(self):
+        config = self.config
+        rules = config.linux.seccomp if config.linux is not None and config.process else None
+        # As create: an agent is connected when a rule notifies (listenerPath).
+        agent = None
+        if rules is not None:
+            from pyrunc import seccomp
+
+            agent = seccomp.listener_path(rules)
+        if not container.stops_at_hooks_point(config, agent):
+            return
         h = self.config.hooks
         for kind, hooks in (("prestart", h.prestart), ("createRuntime", h.create_runtime)):
             for hook in hooks:

@@ -264,18 +264,21 @@ def _mount_cgroup_v1_view(root, target, dest, opts, cgroup_binds):
               | F.MS_NOEXEC, "mode=755")
     # Each bind gets the entry's own flags (ro, nosuid, nodev, noexec...), as runc's do.
     attr_set, attr_clr = opts.attrs()
-    for name, host_dir in cgroup_binds:
-        sub = root.resolve(dest.rstrip("/") + "/" + name, "dir")
-        try:
-            sys.bind_tree(host_dir, sub, True, attr_set, attr_clr, 0)
-        finally:
-            sys.close(sub)
-    if opts.flags & F.MS_RDONLY:
-        top = root.resolve(dest)
-        try:
+    top = root.resolve(dest)
+    try:
+        for name, host_dir in cgroup_binds:
+            # The tmpfs is this init's own and empty, so its directories are made and
+            # opened below it directly (no symlink can be there to resolve).
+            sys.mkdirat(top, name, 0o755)
+            sub = sys.open_beneath(top, name)
+            try:
+                sys.bind_tree(host_dir, sub, True, attr_set, attr_clr, 0)
+            finally:
+                sys.close(sub)
+        if opts.flags & F.MS_RDONLY:
             sys.mount_setattr(top, False, F.MOUNT_ATTR_RDONLY, 0, 0)
-        finally:
-            sys.close(top)
+    finally:
+        sys.close(top)
 
 
 def make_dev_readonly_if_asked(root, mounts):

@@ -12,8 +12,8 @@ packet: a one-byte tag, then an optional UTF-8 payload.
                                                join the cgroups, cgroup namespace,
                                                mounts, /dev
                           <-- HOOKS ---------  "run prestart + createRuntime now"
-    run prestart, createRuntime hooks
-    (state: creating, pid = init)
+    run prestart, createRuntime hooks          (only when there are hooks or a
+    (state: creating, pid = init)              seccomp agent: stops_at_hooks_point)
                           --- HOOKS_DONE --->
                                                createContainer hooks, pivot_root,
                                                masked/readonly paths, identity,

@@ -244,6 +244,7 @@ ROWS = [
     (FEATURE, "linux.rootfsPropagation", [
         PLAN + "test_root_propagation_",
         PLAN + "test_rootfs_propagation_",
+        IT + "test_filesystem.py::test_rootfs_propagation",
     ], ""),
     (FEATURE, "mounts (bind, tmpfs, cgroup, options, propagation)", [
         IT + "test_filesystem.py::test_tmpfs_mount_options",
@@ -319,7 +320,9 @@ ROWS = [
     (FEATURE, "hooks", [
         IT + "test_hooks.py",
         PLAN + "test_hook_points",
-        PLAN + "test_no_hooks_",
+        PLAN + "test_without_hooks_",
+        PLAN + "test_any_hook_makes_",
+        PLAN + "test_a_seccomp_agent_makes_",
         "hooks.bats",
     ], ""),
     (FEATURE, "cgroups: cgroupsPath, linux.resources, cgroup managers", [

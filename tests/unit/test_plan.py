@@ -455,8 +455,13 @@ DEFAULT_NODES = [("null", "1:3"), ("zero", "1:5"), ("full", "1:7"), ("random", "
                  ("urandom", "1:9"), ("tty", "5:0")]
 
 
+def _with_a_runtime_hook(cfg):
+    """A hook, so that the init stops at the hooks point ("sync")."""
+    cfg["hooks"] = {"createRuntime": [{"path": "/bin/true"}]}
+
+
 def test_default_devices_are_made_with_mode_666_after_dev_is_mounted(make_bundle):
-    steps = _steps(make_bundle())
+    steps = _steps(make_bundle(_with_a_runtime_hook))
     assert _texts(steps, "mknod") == [f"/dev/{n} char {dev} mode 666" for n, dev in DEFAULT_NODES]
     for name, _ in DEFAULT_NODES:
         # mknod obeys the umask: the mode is set again explicitly
@@ -559,10 +564,27 @@ def test_hook_points(make_bundle):
     assert _index(steps, "wait") < _index(steps, "hook", "startContainer*") < _index(steps, "execve")
 
 
-def test_no_hooks_still_syncs_with_the_runtime(make_bundle):
+def test_without_hooks_the_init_does_not_stop_for_them(make_bundle):
     steps = _steps(make_bundle())
     assert not _texts(steps, "hook")
-    assert _texts(steps, "sync") == ["init waits for the runtime's hooks"]
+    assert "init waits for the runtime's hooks" not in _texts(steps, "sync")
+
+
+@pytest.mark.parametrize("kind", ["prestart", "createRuntime", "createContainer", "startContainer"])
+def test_any_hook_makes_the_init_stop_for_the_runtime(make_bundle, kind):
+    def edit(cfg):
+        cfg["hooks"] = {kind: [{"path": "/bin/true"}]}
+
+    assert "init waits for the runtime's hooks" in _texts(_steps(make_bundle(edit)), "sync")
+
+
+def test_a_seccomp_agent_makes_the_init_stop_for_its_pid(make_bundle):
+    def edit(cfg):
+        cfg["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+            "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}
+
+    assert "init waits for the runtime's hooks" in _texts(_steps(make_bundle(edit)), "sync")
 
 
 # -- masked and read-only paths ---------------------------------------------------------
@@ -638,7 +660,10 @@ def test_readonly_paths_are_recursive_read_only_binds_onto_themselves(make_bundl
 
 
 def test_masked_before_readonly_before_pivot(make_bundle):
-    steps = _steps(_masking_bundle(make_bundle, ["/etc/secret"], ["/etc"]))
+    def with_hook(edit):
+        return make_bundle(lambda cfg: (edit(cfg), _with_a_runtime_hook(cfg)))
+
+    steps = _steps(_masking_bundle(with_hook, ["/etc/secret"], ["/etc"]))
     assert _index(steps, "sync") < _index(steps, "mount", f"bind {VERIFIED_DEVNULL} on /etc/secret") < \
         _index(steps, "mount", "rbind /etc on /etc ro") < _index(steps, "open") < _index(steps, "pivot_root")
 
@@ -907,6 +932,7 @@ def test_oom_score_adj_is_written_before_becoming_non_dumpable(make_bundle):
 def test_sysctls_are_written_after_the_hooks_and_before_pivot(make_bundle):
     def edit(cfg):
         cfg["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+        _with_a_runtime_hook(cfg)
 
     steps = _steps(make_bundle(edit))
     i = _index(steps, "write", "/proc/sys/net/ipv4/ip_forward = 1")
