@@ -5,7 +5,7 @@ manager create uses; the init's are recorded by running the same `init.setup()`
 that a real create runs, over `RecordingSyscalls`.
 """
 
-from pyrunc import container, init
+from pyrunc import create, init
 from pyrunc.syscalls import RecordingSyscalls
 
 
@@ -31,7 +31,7 @@ class _PlanSync:
             from pyrunc import seccomp
 
             agent = seccomp.listener_path(rules)
-        if not container.stops_at_hooks_point(config, agent):
+        if not create.stops_at_hooks_point(config, agent):
             return
         h = self.config.hooks
         for kind, hooks in (("prestart", h.prestart), ("createRuntime", h.create_runtime)):
@@ -77,7 +77,7 @@ def _cgroup_steps(manager):
 def build(bundle, cgroup=None):
     """[(actor, op, text)] for the bundle's create; `cgroup`: the cgroup manager
     (default: the one create would use on this host)."""
-    bundle, config, rootfs = container.load_bundle(bundle)
+    bundle, config, rootfs = create.load_bundle(bundle)
     steps = []
     pid_ns = None
     if config.linux is not None:
@@ -101,7 +101,7 @@ def build(bundle, cgroup=None):
 
     ctx = init.InitContext(config, bundle, rootfs, _PlanSync(sys, config, joins), "<state>/exec.fifo",
                            lambda message: sys.ops.append(("warning", message)), run_hook,
-                           cgroup_binds=container.cgroup_view(config, cgroup))
+                           cgroup_binds=create.cgroup_view(config, cgroup))
     init.setup(sys, ctx)
     steps.extend(("init", op, text) for op, text in sys.ops)
     steps.append(("init", "wait", "exec FIFO (until `start`)"))

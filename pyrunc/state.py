@@ -19,6 +19,7 @@ from pyrunc.errors import RuntimeFailure
 
 STATE_FILE = "state.json"
 EXEC_FIFO = "exec.fifo"
+START_ERROR = "start.err"   # a failed startContainer hook, told by the init to `start`
 
 CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
 
@@ -40,6 +41,14 @@ def rfc3339_nano(ns):
     if frac:
         base += ("." + "%09d" % frac).rstrip("0")
     return base + "Z"
+
+
+def namespace_id(pid, ns_type):
+    """The /proc/PID/ns link of a process ("mnt:[4026531841]"), "" if it is gone."""
+    try:
+        return os.readlink("/proc/%d/ns/%s" % (pid, ns_type))
+    except OSError:
+        return ""
 
 
 def process_start_time(pid):
@@ -139,6 +148,18 @@ class Container:
     @property
     def fifo_path(self):
         return os.path.join(self.dir, EXEC_FIFO)
+
+    def wake_init(self):
+        """The init waits reading the exec FIFO; one byte lets it exec the process."""
+        try:
+            fd = os.open(self.fifo_path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            raise RuntimeFailure("cannot start a container that has stopped") from None
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+        os.unlink(self.fifo_path)
 
     def init_alive(self):
         pid = self.pid

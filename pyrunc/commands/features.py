@@ -8,7 +8,7 @@ it cannot claim what pyrunc does not do.
 import os
 
 from pyrunc import __version__, jsonio, rootfs, seccomp
-from pyrunc.container import _UNSUPPORTED_NAMESPACES
+from pyrunc.create import _UNSUPPORTED_NAMESPACES
 from pyrunc.spec import tables
 
 # Namespaces pyrunc can make or join; create refuses the others.

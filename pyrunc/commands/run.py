@@ -7,7 +7,7 @@ code, or 128+N when the process was killed by signal N.
 """
 
 from pyrunc import lean_os as os
-from pyrunc import container, log, signals
+from pyrunc import container, create, log, signals
 from pyrunc.commands.create import options
 from pyrunc.errors import RuntimeFailure
 
@@ -31,8 +31,8 @@ def _run(inv):
         from pyrunc.syscalls import LinuxSyscalls
 
         LinuxSyscalls().prctl(PR_SET_CHILD_SUBREAPER, 1)
-    c, pid, console, started = container.create(root, cid, options(inv), detached=detach,
-                                                start=True)
+    c, pid, console, started = create.create(root, cid, options(inv), detached=detach,
+                                             start=True)
     try:
         master = _receive_terminal(console)
         if not started:

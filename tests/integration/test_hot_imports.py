@@ -58,6 +58,7 @@ PYRUNC_ALLOWED = frozenset({
     "pyrunc.commands.run",
     "pyrunc.commands.exec",
     "pyrunc.execute",
+    "pyrunc.create",
     "pyrunc.container",
     "pyrunc.state",
     "pyrunc.sync",
@@ -93,7 +94,7 @@ FORBIDDEN = frozenset({
 # Commands that never touch the kernel beyond reading state: no container
 # machinery, no native module, no config parsing.
 LIGHT = {"state"}
-NOT_FOR_LIGHT = frozenset({"pyrunc.container", "pyrunc.init", "pyrunc.rootfs", "pyrunc.spec.model",
+NOT_FOR_LIGHT = frozenset({"pyrunc.create", "pyrunc.container", "pyrunc.init", "pyrunc.rootfs", "pyrunc.spec.model",
                            "pyrunc._native", "pyrunc.syscalls", "pyrunc.hooks"})
 
 
@@ -263,7 +264,10 @@ def test_lifecycle_commands_stay_within_the_import_allowlist(rt, bundle, cid, la
 
     # The forked init's lines are in create's log: it imported the init's modules.
     create_modules = traced.modules("create")
-    assert {"pyrunc.container", "pyrunc.init", "pyrunc.rootfs"} <= create_modules, sorted(create_modules)
+    assert {"pyrunc.create", "pyrunc.init", "pyrunc.rootfs"} <= create_modules, sorted(create_modules)
+    # Operations on a created container load none of the creating machinery.
+    for name in ("start", "kill", "delete"):
+        assert not {"pyrunc.create", "pyrunc.sync", "pyrunc.init"} & traced.modules(name), name
     _assert_all_within_budget(traced, startup_modules, list(traced.logs))
 
 

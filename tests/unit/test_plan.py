@@ -16,7 +16,7 @@ from pyrunc import init, plan, rootfs
 from pyrunc.cgroups.disabled import DisabledManager
 from pyrunc.cgroups.hybrid import HybridManager
 from pyrunc.commands.spec import default_config
-from pyrunc.container import load_bundle
+from pyrunc.create import load_bundle
 from pyrunc.errors import RuntimeFailure
 from pyrunc.rootfs import MountOptions
 from pyrunc.spec.tables import CAPABILITIES
