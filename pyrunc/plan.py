@@ -6,7 +6,7 @@ that a real create runs, over `RecordingSyscalls`.
 """
 
 from pyrunc import create, init
-from pyrunc.syscalls import RecordingSyscalls
+from pyrunc.recording import RecordingSyscalls
 
 
 class _PlanSync:

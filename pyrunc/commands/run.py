@@ -7,7 +7,7 @@ code, or 128+N when the process was killed by signal N.
 """
 
 from pyrunc import lean_os as os
-from pyrunc import container, create, log, signals
+from pyrunc import create, log, signals
 from pyrunc.commands.create import options
 from pyrunc.errors import RuntimeFailure
 
@@ -33,6 +33,9 @@ def _run(inv):
         LinuxSyscalls().prctl(PR_SET_CHILD_SUBREAPER, 1)
     c, pid, console, started = create.create(root, cid, options(inv), detached=detach,
                                              start=True)
+    # Loaded only now, while the container's process starts: start, delete.
+    from pyrunc import container
+
     try:
         master = _receive_terminal(console)
         if not started:
@@ -72,6 +75,8 @@ def _receive_terminal(console):
 
 
 def _cleanup(root, cid):
+    from pyrunc import container
+
     try:
         container.delete(root, cid, force=True)
     except RuntimeFailure:

@@ -88,6 +88,7 @@ FORBIDDEN = frozenset({
     "subprocess", "signal", "click", "jsonschema", "pyroute2", "collections", "functools",
     "socket", "ctypes", "cffi", "shutil", "tempfile", "traceback", "inspect", "threading",
     "pyrunc.cli.helptext", "pyrunc.cli.clickapp", "pyrunc.commands.validate", "pyrunc.plan",
+    "pyrunc.recording",
     "pyrunc.commands.plan", "pyrunc.commands.list", "pyrunc.commands.spec", "pyrunc.launcher",
 })
 

@@ -20,7 +20,7 @@ from pyrunc.create import load_bundle
 from pyrunc.errors import RuntimeFailure
 from pyrunc.rootfs import MountOptions
 from pyrunc.spec.tables import CAPABILITIES
-from pyrunc.syscalls import RecordingSyscalls
+from pyrunc.recording import RecordingSyscalls
 
 VERIFIED_DEVNULL = "/dev/null (host, verified)"
 

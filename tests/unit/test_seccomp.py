@@ -17,7 +17,7 @@ import pytest
 
 from pyrunc import seccomp, seccomp_tables as T
 from pyrunc.errors import RuntimeFailure
-from pyrunc.syscalls import RecordingSyscalls
+from pyrunc.recording import RecordingSyscalls
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
