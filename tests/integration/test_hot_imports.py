@@ -48,6 +48,7 @@ PYRUNC_ALLOWED = frozenset({
     "pyrunc.jsonio",
     "pyrunc.cli",
     "pyrunc.cli.parse",
+    "pyrunc.cli.gonum",  # only with a number or duration flag
     "pyrunc.cli.table",
     "pyrunc.commands",
     "pyrunc.commands.create",
