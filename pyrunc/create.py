@@ -14,6 +14,7 @@ from pyrunc import log, state as st
 from pyrunc.errors import RuntimeFailure
 from pyrunc.signals import SIGKILL
 from pyrunc.state import START_ERROR, Container
+from pyrunc.stdio import check_preserved_fds, check_terminal, open_console, socket_activation_fds
 
 CLONE_NEWPID = 0x20000000
 
@@ -95,28 +96,6 @@ def refuse_unsupported(config):
                                  "supported by pyrunc yet")
     if linux.uid_mappings or linux.gid_mappings:
         raise RuntimeFailure("linux.uidMappings: user namespaces are not supported by pyrunc yet")
-
-
-def check_terminal(terminal, console_socket, detached):
-    """runc's terminal sanity rules, with its texts."""
-    if console_socket and not terminal:
-        raise RuntimeFailure("cannot use console socket if runc will not detach or allocate tty")
-    if terminal and detached and not console_socket:
-        raise RuntimeFailure(
-            "cannot allocate tty if runc will detach without setting console socket")
-
-
-def open_console(terminal, console_socket):
-    """(socket the init sends the pty master on, our end or None). Without a console
-    socket a foreground runtime receives the master itself over a socketpair."""
-    if not terminal:
-        return None, None
-    from pyrunc import terminal as term
-
-    if console_socket:
-        return term.connect_console_socket(console_socket), None
-    ours, theirs = term.console_socketpair()
-    return theirs, ours
 
 
 def create(root, container_id, opts, detached=True, start=False):
@@ -221,27 +200,6 @@ def connect_seccomp_agent(config):
     from pyrunc import seccomp as compiler
 
     return compiler.connect_agent(seccomp, status=st.CREATING)
-
-
-def socket_activation_fds():
-    """systemd socket activation: "if LISTEN_FDS is set and LISTEN_PID is the runtime's
-    own pid, fds 3.. are passed" (runc), ahead of --preserve-fds."""
-    try:
-        if int(os.environ.get("LISTEN_PID", "0")) == os.getpid():
-            return max(0, int(os.environ.get("LISTEN_FDS", "0")))
-    except ValueError:
-        pass
-    return 0
-
-
-def check_preserved_fds(count):
-    for fd in range(3, 3 + count):
-        try:
-            os.fstat(fd)
-        except OSError as e:
-            raise RuntimeFailure(f"unable to stat preserved-fd {fd - 3} (of {count}): "
-                                 f"{e.strerror.lower()}") from None
-        os.set_inheritable(fd, True)
 
 
 def stops_at_hooks_point(config, seccomp_agent):

@@ -137,7 +137,7 @@ def run(root, container_id, flags, args):
 
     for warning in warnings:
         log.warning(warning)
-    from pyrunc.create import check_preserved_fds, check_terminal, open_console
+    from pyrunc.stdio import check_preserved_fds, check_terminal, open_console
 
     detach = flags.get("detach", False)
     try:

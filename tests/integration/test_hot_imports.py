@@ -60,6 +60,7 @@ PYRUNC_ALLOWED = frozenset({
     "pyrunc.commands.exec",
     "pyrunc.execute",
     "pyrunc.create",
+    "pyrunc.stdio",
     "pyrunc.container",
     "pyrunc.state",
     "pyrunc.sync",
@@ -329,3 +330,5 @@ def test_exec_stays_within_the_import_allowlist(rt, bundle, cid, launcher, start
         pytest.skip("exec is not implemented by this runtime yet")
     assert rc == 0, f"exec exited {rc}:\n{text}"
     _assert_all_within_budget(traced, startup_modules, ["exec"])
+    # exec joins a container: none of the machinery that creates one.
+    assert not {"pyrunc.create", "pyrunc.sync", "pyrunc.rootfs"} & traced.modules("exec")
