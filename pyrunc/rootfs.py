@@ -269,7 +269,10 @@ def _mount_cgroup_v1_view(root, target, dest, opts, cgroup_binds):
         for name, host_dir in cgroup_binds:
             # The tmpfs is this init's own and empty, so its directories are made and
             # opened below it directly (no symlink can be there to resolve).
-            sys.mkdirat(top, name, 0o755)
+            try:
+                sys.mkdirat(top, name, 0o755)
+            except FileExistsError:
+                pass  # two hierarchies mounted under one name: the later bind wins
             sub = sys.open_beneath(top, name)
             try:
                 sys.bind_tree(host_dir, sub, True, attr_set, attr_clr, 0)

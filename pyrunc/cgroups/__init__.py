@@ -626,7 +626,7 @@ class Manager:
         the one call. Never creates `mount` itself or anything outside it."""
         if path == mount:
             return []
-        if not path.startswith(mount + "/"):
+        if not _under(path, mount):
             raise CgroupError(f"cgroup path {path} is outside the cgroup mount {mount}")
         made = []
         try:
