@@ -726,14 +726,9 @@ def remove_tree(path):
     """Remove a cgroup directory and its sub-cgroups (cgroupfs rmdir removes the
     control files; only directories need walking), deepest first. rmdir comes
     first: a leaf, the usual case, needs no listing of its many control files."""
-    try:
-        os.rmdir(path)
-        return 0
-    except FileNotFoundError:
-        return 0
-    except OSError as e:
-        if e.errno not in (errno.EBUSY, errno.ENOTEMPTY):
-            return e.errno
+    err = _rmdir(path, retries=0)
+    if err not in (errno.EBUSY, errno.ENOTEMPTY):
+        return err
     try:
         entries = os.scandir(path)
     except FileNotFoundError:
