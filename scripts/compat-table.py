@@ -353,6 +353,8 @@ ROWS = [
      "run, exec, tty, pause, stop, start, kill, limits; Debian 12 packages"),
     (ENGINE, "containerd 1.6 + runc v2 shim (`ctr run --runc-binary`)", [ENG + "test_containerd.py"],
      "run, exec, ps, pause, kill, delete, tty; Debian 12 packages"),
+    (ENGINE, "docker 20.10 (dockerd, its containerd, the runc v2 shim)", [ENG + "test_docker.py"],
+     "run, exec, top, update, stop, tty, errors, prestart hook; Debian 12's docker.io, unpacked"),
 ]
 
 PASSED, FAILED, XFAILED, SKIPPED = "passed", "failed", "xfailed", "skipped"

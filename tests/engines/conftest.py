@@ -1,7 +1,9 @@
 """Real engines driving pyrunc as their runtime binary.
 
 podman (through conmon) and containerd (through its runc v2 shim, driven with
-`ctr`) are Debian 12 packages; scripts/test.sh installs them, and these tests
+`ctr`) are Debian 12 packages; docker's dockerd uses that same shim, and comes
+unpacked from Debian's docker.io (scripts/docker-extract.sh: installing it would
+start a system-wide daemon). scripts/test.sh provides all three, and these tests
 are skipped where they are missing. Each engine gets private directories for
 everything it keeps (storage, state, sockets, fifos), so nothing of the host's
 engines is touched.
@@ -10,7 +12,7 @@ The runtime binary the engines exec is a small wrapper around the pyrunc under
 test: it appends each call to a log (the tests check which commands the engine
 really sent) and replaces the engine's `--root` by a private state root.
 
-Cgroups: both engines want an absolute cgroup parent. The tests use one inside
+Cgroups: the engines want an absolute cgroup parent. The tests use one inside
 this process's own cgroup in every hierarchy (as the relative paths of the other
 tests do), and remove what was made there afterwards, including directories made
 on the way to it.
@@ -22,6 +24,7 @@ directory, no new mount, no cgroup directory of a container.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -154,11 +157,12 @@ class Sandbox:
                 flag = words.pop(0)
                 if "=" not in flag and flag in ("--root", "--log", "--log-format", "--criu") and words:
                     words.pop(0)
-            out.append(words)
+            if words:  # not a call of global flags alone (`--version`)
+                out.append(words)
         return out
 
     def commands(self) -> set[str]:
-        return {c[0] for c in self.calls() if c}
+        return {c[0] for c in self.calls()}
 
     def check_clean(self, marker: str) -> list[str]:
         """What a finished test left behind (and cleans it up)."""
@@ -267,6 +271,37 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 SHIM_SOCKET_DIR = "/run/containerd"
 
 
+def remove_shim_dirs():
+    """What the shims made under SHIM_SOCKET_DIR, only if they left nothing else there
+    (for an engine that found no such directory when it started)."""
+    for sub in ("s", "fifo", "runc/default", "runc", ""):
+        try:
+            os.rmdir(os.path.join(SHIM_SOCKET_DIR, sub))
+        except OSError:
+            pass
+
+
+def stop_daemon(daemon: subprocess.Popen, log):
+    if daemon.poll() is None:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(20)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+    log.close()
+
+
+def wait_for_socket(engine, name: str):
+    """Until the engine's daemon listens on engine.socket; fails the test if it died."""
+    deadline = time.monotonic() + 30
+    while not os.path.exists(engine.socket):
+        if engine.daemon.poll() is not None or time.monotonic() > deadline:
+            engine.stop()
+            pytest.fail(f"{name} did not start:\n" + open(engine.log.name).read()[-2000:], pytrace=False)
+        time.sleep(0.05)
+
+
 class Containerd:
     """A private containerd daemon, driven with ctr."""
 
@@ -283,12 +318,7 @@ class Containerd:
         self.log = open(os.path.join(self.dir, "daemon.log"), "w")
         self.daemon = subprocess.Popen(["containerd", "--config", config], stdin=subprocess.DEVNULL,
                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(self.socket):
-            if self.daemon.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail("containerd did not start:\n" + open(self.log.name).read()[-2000:], pytrace=False)
-            time.sleep(0.05)
+        wait_for_socket(self, "containerd")
 
     def ctr(self, *args, check=True, timeout=ENGINE_TIMEOUT, **kw) -> subprocess.CompletedProcess:
         kw.setdefault("stdin", subprocess.DEVNULL)
@@ -321,21 +351,9 @@ class Containerd:
         self.stop()
 
     def stop(self):
-        if self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                self.daemon.wait(20)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
-        self.log.close()
+        stop_daemon(self.daemon, self.log)
         if self.made_run_dir:
-            # Only what the shims made, and only if they left nothing else there.
-            for sub in ("s", "fifo", "runc/default", "runc", ""):
-                try:
-                    os.rmdir(os.path.join(SHIM_SOCKET_DIR, sub))
-                except OSError:
-                    pass
+            remove_shim_dirs()
 
 
 @pytest.fixture
@@ -343,9 +361,95 @@ def containerd(session_base, runtime, busybox_rootfs, engine_guard):
     yield from _engine(Containerd, ("containerd", "ctr"), session_base, runtime, busybox_rootfs)
 
 
+# -- docker ---------------------------------------------------------------------
+
+
+# Where scripts/docker-extract.sh puts dockerd and the client.
+DOCKER_DIR = os.environ.get("PYRUNC_DOCKER_DIR", "/opt/pyrunc-engines/docker")
+
+
+class Docker:
+    """A private dockerd (it starts its own containerd), driven with the docker client.
+
+    pyrunc is its default runtime. Networking is off (`--bridge=none`, no iptables):
+    every container runs with `--network none`, as the host's network is not ours."""
+
+    extra_path = DOCKER_DIR
+    image = "localhost/bb"
+
+    def __init__(self, sandbox: Sandbox):
+        self.sb = sandbox
+        self.dir = os.path.join(sandbox.base, "d")   # short: containerd's socket lives below it
+        os.makedirs(self.dir)
+        config = os.path.join(self.dir, "daemon.json")
+        with open(config, "w") as f:
+            json.dump({
+                "runtimes": {"pyrunc": {"path": sandbox.wrapper}},
+                "default-runtime": "pyrunc",
+                "cgroup-parent": sandbox.cgroup.path,
+                # Else dockerd 20.10 writes its identity key to /etc/docker/key.json.
+                "deprecated-key-path": os.path.join(self.dir, "key.json"),
+            }, f)
+        self.socket = os.path.join(self.dir, "docker.sock")
+        self.env = dict(os.environ, PATH=DOCKER_DIR + os.pathsep + os.environ.get("PATH", ""),
+                        DOCKER_CONFIG=os.path.join(self.dir, "client"))
+        self.made_run_dir = not os.path.exists(SHIM_SOCKET_DIR)
+        self.log = open(os.path.join(self.dir, "daemon.log"), "w")
+        self.daemon = subprocess.Popen(
+            [os.path.join(DOCKER_DIR, "dockerd"), "--config-file", config,
+             "--data-root", os.path.join(self.dir, "data"), "--exec-root", os.path.join(self.dir, "x"),
+             "--pidfile", os.path.join(self.dir, "dockerd.pid"), "-H", "unix://" + self.socket,
+             "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
+             "--userland-proxy=false", "--storage-driver", "vfs",
+             "--exec-opt", "native.cgroupdriver=cgroupfs"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
+            start_new_session=True)
+        wait_for_socket(self, "dockerd")
+        tar = subprocess.Popen(["tar", "-C", sandbox.rootfs, "-c", "."], stdout=subprocess.PIPE)
+        self("import", "--change", 'CMD ["/bin/sh"]', "-", self.image + ":latest", stdin=tar.stdout)
+        tar.wait()
+
+    def __call__(self, *args, check=True, timeout=ENGINE_TIMEOUT, **kw) -> subprocess.CompletedProcess:
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        proc = subprocess.run([os.path.join(DOCKER_DIR, "docker"), "-H", "unix://" + self.socket, *args],
+                              capture_output=True, text=True, timeout=timeout, env=self.env, **kw)
+        if check and proc.returncode != 0:
+            pytest.fail(f"docker {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}",
+                        pytrace=False)
+        return proc
+
+    def run(self, *opts, cmd, **kw) -> subprocess.CompletedProcess:
+        """`docker run OPTS` of the sandbox's image, without a network."""
+        return self("run", "--network", "none", *opts, self.image, *cmd, **kw)
+
+    @property
+    def marker(self) -> str:
+        """In the command line of every shim of the daemon's containerd."""
+        return os.path.join(self.dir, "x", "containerd", "containerd.sock")
+
+    def close(self):
+        ids = self("ps", "-aq", check=False).stdout.split()
+        if ids:
+            self("rm", "--force", *ids, check=False)
+        self.stop()
+
+    def stop(self):
+        stop_daemon(self.daemon, self.log)
+        if self.made_run_dir:
+            remove_shim_dirs()
+
+
+@pytest.fixture
+def docker(session_base, runtime, busybox_rootfs, engine_guard):
+    yield from _engine(Docker, ("dockerd", "docker", "containerd", "containerd-shim-runc-v2"),
+                       session_base, runtime, busybox_rootfs)
+
+
 def _engine(engine_class, programs, session_base, runtime, busybox_rootfs):
     """An engine in a fresh Sandbox; afterwards, its leftovers are a test failure."""
-    missing = [p for p in programs if shutil.which(p) is None]
+    search = os.pathsep.join(filter(None, (getattr(engine_class, "extra_path", ""),
+                                           os.environ.get("PATH", ""))))
+    missing = [p for p in programs if shutil.which(p, path=search) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (scripts/test.sh installs them)")
     name = engine_class.__name__.lower()
