@@ -47,12 +47,15 @@ def test_writable_root(rt, bundle, cid):
         assert f.read() == "data\n"
 
 
+@pytest.mark.parametrize("pivot", [True, False], ids=["pivot", "no-pivot"])
 @pytest.mark.parametrize("propagation", ["shared", "slave", "private", "unbindable"])
-def test_rootfs_propagation(rt, bundle, cid, propagation):
-    """The root's propagation is the config's; pivot_root works with each (it refuses
-    a shared parent mount, which only "shared" leaves behind to be made private)."""
+def test_rootfs_propagation(rt, bundle, cid, propagation, pivot):
+    """The root's propagation is the config's, with pivot_root (which refuses a shared
+    parent mount or put_old) and with --no-pivot (MS_MOVE, which refuses them too)."""
     b = bundle(["cat", "/proc/self/mountinfo"], linux={"rootfsPropagation": propagation})
-    root_lines = [line.split(" - ")[0].split(" ") for line in run_ok(rt, b, cid).splitlines()
+    proc = rt.run(cid, b, *(() if pivot else ("--no-pivot",)))
+    assert proc.returncode == 0, proc.stderr
+    root_lines = [line.split(" - ")[0].split(" ") for line in proc.stdout.splitlines()
                   if line.split(" ")[4] == "/"]
     optional = root_lines[-1][6:]
     if propagation == "shared":
