@@ -33,7 +33,7 @@ class _PlanSync:
             agent = seccomp.listener_path(rules)
         if not create.stops_at_hooks_point(config, agent):
             return
-        h = self.config.hooks
+        h = config.hooks
         for kind, hooks in (("prestart", h.prestart), ("createRuntime", h.create_runtime)):
             for hook in hooks:
                 self.sys.ops.append(("hook", f"{kind} {hook.path} (run by the runtime, host namespaces)"))
