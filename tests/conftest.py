@@ -37,9 +37,11 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION_DIR = REPO_ROOT / "tests" / "integration"
+ENGINES_DIR = REPO_ROOT / "tests" / "engines"
 # unit tests import pyrunc from the work tree; integration tests import the
-# helpers in tests/integration/harness.py (and never pyrunc)
-for _p in (str(REPO_ROOT), str(INTEGRATION_DIR)):
+# helpers in tests/integration/harness.py (and never pyrunc); the engine tests
+# also share tests/engines/probe.py
+for _p in (str(REPO_ROOT), str(INTEGRATION_DIR), str(ENGINES_DIR)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 

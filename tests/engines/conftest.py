@@ -271,38 +271,43 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 SHIM_SOCKET_DIR = "/run/containerd"
 
 
-def remove_shim_dirs():
-    """What the shims made under SHIM_SOCKET_DIR, only if they left nothing else there
-    (for an engine that found no such directory when it started)."""
-    for sub in ("s", "fifo", "runc/default", "runc", ""):
-        try:
-            os.rmdir(os.path.join(SHIM_SOCKET_DIR, sub))
-        except OSError:
-            pass
+class _Daemon:
+    """An engine daemon of the test's own: its log, its socket, and the shim
+    directories to remove afterwards if it was the one to make them."""
+
+    def _start(self, name: str, argv: list[str], socket: str, **popen):
+        self.socket = socket
+        self.made_run_dir = not os.path.exists(SHIM_SOCKET_DIR)
+        self.log = open(os.path.join(self.dir, "daemon.log"), "w")
+        self.daemon = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
+                                       stderr=subprocess.STDOUT, start_new_session=True, **popen)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self.socket):
+            if self.daemon.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"{name} did not start:\n" + open(self.log.name).read()[-2000:],
+                            pytrace=False)
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(20)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        self.log.close()
+        if self.made_run_dir:
+            # Only what the shims made, and only if they left nothing else there.
+            for sub in ("s", "fifo", "runc/default", "runc", ""):
+                try:
+                    os.rmdir(os.path.join(SHIM_SOCKET_DIR, sub))
+                except OSError:
+                    pass
 
 
-def stop_daemon(daemon: subprocess.Popen, log):
-    if daemon.poll() is None:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(20)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-    log.close()
-
-
-def wait_for_socket(engine, name: str):
-    """Until the engine's daemon listens on engine.socket; fails the test if it died."""
-    deadline = time.monotonic() + 30
-    while not os.path.exists(engine.socket):
-        if engine.daemon.poll() is not None or time.monotonic() > deadline:
-            engine.stop()
-            pytest.fail(f"{name} did not start:\n" + open(engine.log.name).read()[-2000:], pytrace=False)
-        time.sleep(0.05)
-
-
-class Containerd:
+class Containerd(_Daemon):
     """A private containerd daemon, driven with ctr."""
 
     def __init__(self, sandbox: Sandbox):
@@ -313,12 +318,8 @@ class Containerd:
         config = os.path.join(self.dir, "config.toml")
         with open(config, "w") as f:
             f.write(CONTAINERD_CONFIG.format(dir=self.dir))
-        self.socket = os.path.join(self.dir, "containerd.sock")
-        self.made_run_dir = not os.path.exists(SHIM_SOCKET_DIR)
-        self.log = open(os.path.join(self.dir, "daemon.log"), "w")
-        self.daemon = subprocess.Popen(["containerd", "--config", config], stdin=subprocess.DEVNULL,
-                                       stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for_socket(self, "containerd")
+        self._start("containerd", ["containerd", "--config", config],
+                    os.path.join(self.dir, "containerd.sock"))
 
     def ctr(self, *args, check=True, timeout=ENGINE_TIMEOUT, **kw) -> subprocess.CompletedProcess:
         kw.setdefault("stdin", subprocess.DEVNULL)
@@ -350,11 +351,6 @@ class Containerd:
             self.ctr("container", "delete", c, check=False)
         self.stop()
 
-    def stop(self):
-        stop_daemon(self.daemon, self.log)
-        if self.made_run_dir:
-            remove_shim_dirs()
-
 
 @pytest.fixture
 def containerd(session_base, runtime, busybox_rootfs, engine_guard):
@@ -368,7 +364,7 @@ def containerd(session_base, runtime, busybox_rootfs, engine_guard):
 DOCKER_DIR = os.environ.get("PYRUNC_DOCKER_DIR", "/opt/pyrunc-engines/docker")
 
 
-class Docker:
+class Docker(_Daemon):
     """A private dockerd (it starts its own containerd), driven with the docker client.
 
     pyrunc is its default runtime. Networking is off (`--bridge=none`, no iptables):
@@ -390,21 +386,17 @@ class Docker:
                 # Else dockerd 20.10 writes its identity key to /etc/docker/key.json.
                 "deprecated-key-path": os.path.join(self.dir, "key.json"),
             }, f)
-        self.socket = os.path.join(self.dir, "docker.sock")
         self.env = dict(os.environ, PATH=DOCKER_DIR + os.pathsep + os.environ.get("PATH", ""),
                         DOCKER_CONFIG=os.path.join(self.dir, "client"))
-        self.made_run_dir = not os.path.exists(SHIM_SOCKET_DIR)
-        self.log = open(os.path.join(self.dir, "daemon.log"), "w")
-        self.daemon = subprocess.Popen(
-            [os.path.join(DOCKER_DIR, "dockerd"), "--config-file", config,
-             "--data-root", os.path.join(self.dir, "data"), "--exec-root", os.path.join(self.dir, "x"),
-             "--pidfile", os.path.join(self.dir, "dockerd.pid"), "-H", "unix://" + self.socket,
-             "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
-             "--userland-proxy=false", "--storage-driver", "vfs",
-             "--exec-opt", "native.cgroupdriver=cgroupfs"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
-            start_new_session=True)
-        wait_for_socket(self, "dockerd")
+        socket = os.path.join(self.dir, "docker.sock")
+        self._start("dockerd", [
+            os.path.join(DOCKER_DIR, "dockerd"), "--config-file", config,
+            "--data-root", os.path.join(self.dir, "data"), "--exec-root", os.path.join(self.dir, "x"),
+            "--pidfile", os.path.join(self.dir, "dockerd.pid"), "-H", "unix://" + socket,
+            "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
+            "--userland-proxy=false", "--storage-driver", "vfs",
+            "--exec-opt", "native.cgroupdriver=cgroupfs"],
+            socket, env=self.env)
         tar = subprocess.Popen(["tar", "-C", sandbox.rootfs, "-c", "."], stdout=subprocess.PIPE)
         self("import", "--change", 'CMD ["/bin/sh"]', "-", self.image + ":latest", stdin=tar.stdout)
         tar.wait()
@@ -432,11 +424,6 @@ class Docker:
         if ids:
             self("rm", "--force", *ids, check=False)
         self.stop()
-
-    def stop(self):
-        stop_daemon(self.daemon, self.log)
-        if self.made_run_dir:
-            remove_shim_dirs()
 
 
 @pytest.fixture

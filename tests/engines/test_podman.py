@@ -8,21 +8,13 @@ log), what the container saw from inside, and what podman reports.
 import json
 import time
 
+import probe
+
 
 def test_run_applies_podmans_config_and_returns_the_status(podman):
-    proc = podman.run(
-        "--rm", "--hostname=enginehost", "--env=GREETING=hello", "--user=1000:1000", "--workdir=/tmp",
-        "--cap-drop=ALL", "--read-only",
-        cmd=["/bin/sh", "-c",
-             'echo "$GREETING from $(hostname)"; id -u; id -g; pwd; grep CapEff /proc/self/status; '
-             "touch /probe 2>/dev/null || echo read-only; exit 3"],
-        check=False,
-    )
+    proc = podman.run("--rm", *probe.FLAGS, cmd=["/bin/sh", "-c", probe.SCRIPT + "; exit 3"], check=False)
     assert proc.returncode == 3, proc.stderr
-    lines = proc.stdout.split("\n")
-    assert lines[:4] == ["hello from enginehost", "1000", "1000", "/tmp"]
-    assert lines[4].split() == ["CapEff:", "0000000000000000"]
-    assert lines[5] == "read-only"
+    probe.check(proc.stdout.split("\n"))
     calls = podman.sb.calls()
     create = next(c for c in calls if c[0] == "create")
     # conmon's create: a bundle, a pid file, then the id
