@@ -11,8 +11,29 @@ import time
 from pyrunc import lean_os as os
 from pyrunc import log, state as st
 from pyrunc.errors import RuntimeFailure
-from pyrunc.signals import SIGKILL
+from pyrunc.signals import SIGKILL, parse_signal
 from pyrunc.state import START_ERROR, Container
+
+
+# -- the commands (the command table names these as their handlers) --------------
+
+def run_start(inv):
+    """`start ID`: run the user process of a created container."""
+    start(inv.globals.root, inv.args[0])
+    return 0
+
+
+def run_kill(inv):
+    """`kill [--all] ID [SIGNAL]`: signal the container's init (default SIGTERM)."""
+    signal_number = parse_signal(inv.args[1] if len(inv.args) > 1 else "SIGTERM")
+    kill(inv.globals.root, inv.args[0], signal_number, inv.flags.get("all", False))
+    return 0
+
+
+def run_delete(inv):
+    """`delete [--force] ID`: remove a stopped (or, with --force, any) container."""
+    delete(inv.globals.root, inv.args[0], inv.flags.get("force", False))
+    return 0
 
 
 # -- start --------------------------------------------------------------------

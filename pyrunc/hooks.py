@@ -20,7 +20,7 @@ _OUTPUT_LIMIT = 4096
 
 
 class StoredHook:
-    """A hook as recorded in state.json (start and delete run hooks without re-reading
+    """A hook as recorded in the state file (start and delete run hooks without re-reading
     config.json: runtime-spec operations use the config captured at create)."""
 
     __slots__ = ("path", "args", "env", "timeout")

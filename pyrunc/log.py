@@ -24,7 +24,6 @@ import sys
 import time
 
 from pyrunc import lean_os as os
-from pyrunc import jsonio
 
 DEBUG = "debug"
 INFO = "info"
@@ -191,6 +190,8 @@ def _format(level, msg, caller):
 
 
 def _json_str(s):
+    from pyrunc import jsonio  # only for json lines: most calls log nothing
+
     text = jsonio.dumps(s)
     # encoding/json escapes these by default (logrus keeps the default), so a
     # reader comparing bytes with runc's output sees the same text.

@@ -1,7 +1,8 @@
 """The `pyrunc` entry point: parse, configure logging, dispatch, report errors.
 
-Each command is a module `pyrunc.commands.<name>` with `run(inv) -> int`,
-imported only when that command runs, so `state` never pays for `create`.
+Each command is a function `run(inv) -> int`, in a module imported only when
+that command runs, so `state` never pays for `create`: `pyrunc.commands.<name>`,
+or the module the command table names as the command's handler.
 
 Output contract (cli.md §3, §7; callers.md §1):
 - help and version go to stdout, exit 0;
@@ -93,7 +94,7 @@ def execute(argv=None, prog=None):
                 from pyrunc.cli import helptext
                 _stdout(helptext.version_text())
                 return 0
-            status = _command_module(inv.command).run(inv)
+            status = _handler(inv.command)(inv)
             return 0 if status is None else status
         except UsageError as e:
             if e.help_text:
@@ -123,6 +124,17 @@ def execute(argv=None, prog=None):
 def _configure_log(g):
     from pyrunc import log
     log.configure(g.log, g.log_format, g.debug)
+
+
+def _handler(name):
+    from pyrunc.cli.table import COMMANDS
+
+    target = COMMANDS[name].get("handler")
+    if target is None:
+        return _command_module(name).run
+    module, _, function = target.partition(":")
+    __import__(module)
+    return getattr(sys.modules[module], function)
 
 
 def _command_module(name):

@@ -19,7 +19,7 @@ packet: a one-byte tag, then an optional UTF-8 payload.
                                                masked/readonly paths, identity,
                                                capabilities, cwd, fds
                           <-- READY ---------  parked on the exec FIFO
-    write state.json, --pid-file; exit 0
+    write the state file, --pid-file; exit 0
                                    ...
     `start` writes the FIFO  --------------->  startContainer hooks, execve
 

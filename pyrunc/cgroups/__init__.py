@@ -17,7 +17,7 @@ A Manager is made before the init is forked and does, in lifecycle order:
     apply(res, update)  `update`: write changed linux.resources values
     stats()             `events`: runc's stats object
     destroy()           `delete`: remove the directories it made, deepest first
-    to_state() / load() recorded in state.json, so start/kill/delete/exec
+    to_state() / load() recorded in the state file, so start/kill/delete/exec
                         recover the manager without the bundle or the flags
 
 Backends: v1.py (cgroup v1), hybrid.py (v1 + the cgroup2 "unified" mount, where
@@ -370,7 +370,7 @@ def _rootless(globals_):
 
 
 def load(data):
-    """The Manager recorded in state.json (`data` = the "cgroup" entry), or a disabled
+    """The Manager recorded in the state file (`data` = the "cgroup" entry), or a disabled
     one for state written without cgroups."""
     if not data:
         from pyrunc.cgroups.disabled import DisabledManager
@@ -389,7 +389,7 @@ def load(data):
 
 
 def remove(data):
-    """`delete`: remove the cgroups create recorded in state.json. Every backend
+    """`delete`: remove the cgroups create recorded in the state file. Every backend
     removes them the same way, so no backend module is loaded for it."""
     Manager.from_state(data or {}).destroy()
 
@@ -477,7 +477,7 @@ def _single_threaded():
 
 def exec_placement(data, cgroup_args=(), init_pid=0):
     """For `exec`: the Placement in the container's cgroups (the manager from its
-    state.json "cgroup" entry), or in its `--cgroup` sub-cgroups, checked now (in
+    state file's "cgroup" entry), or in its `--cgroup` sub-cgroups, checked now (in
     the runtime, so errors need no round trip). On v2, if the container made its
     top cgroup unusable (domain controllers enabled after moving its init below
     it) the child falls back to the init's cgroup, as runc does."""
@@ -515,7 +515,7 @@ class Manager:
         self.rootless = False
         self.protected = ()
 
-    # -- state.json ------------------------------------------------------------
+    # -- the state file ------------------------------------------------------
     def to_state(self):
         d = {"kind": self.kind, "paths": self.paths, "mounts": self.mounts, "created": self.created}
         if self.resources:
@@ -602,7 +602,7 @@ class Manager:
 
     def destroy(self):
         """Remove the directories create() made (nothing else); warn about what stays.
-        It needs only what state.json recorded, so `delete` runs it on this base
+        It needs only what the state file recorded, so `delete` runs it on this base
         class without loading the backend (see remove())."""
         problems = self._remove_created()
         if problems:

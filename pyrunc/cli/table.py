@@ -28,6 +28,12 @@ A command is a dict:
   reorder      whether flags written after positionals are moved in front of
                them (urfave does this for every runc command except exec and ps,
                whose trailing words belong to the container process / host ps)
+  handler      (optional) "module:function" that runs the command, given the
+               parsed Invocation; default "pyrunc.commands.<name>:run". state,
+               start, kill and delete name a function of the module that does
+               their work: a module of their own under pyrunc.commands, with the
+               package around it, would cost them 0.16 ms, a sixth of what each
+               may spend on top of the interpreter.
 """
 
 # Flag kinds. Values in parsed flags: BOOL -> bool, STRING -> str,
@@ -244,6 +250,7 @@ for "ubuntu01" removing "ubuntu01" from the pyrunc list of containers:
              False),
         ),
         "reorder": True,
+        "handler": "pyrunc.container:run_delete",
     },
     "events": {
         "aliases": (),
@@ -324,6 +331,7 @@ signal to the init process of the "ubuntu01" container:
              "inside the container", True),
         ),
         "reorder": True,
+        "handler": "pyrunc.container:run_kill",
     },
     "list": {
         "aliases": (),
@@ -491,6 +499,7 @@ file.""",
         "args": (("exact", 1),),
         "flags": (),
         "reorder": True,
+        "handler": "pyrunc.container:run_start",
     },
     "state": {
         "aliases": (),
@@ -501,6 +510,7 @@ file.""",
         "args": (("exact", 1),),
         "flags": (),
         "reorder": True,
+        "handler": "pyrunc.state:run_state",
     },
     "update": {
         "aliases": (),

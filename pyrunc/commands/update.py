@@ -7,7 +7,7 @@ runc's rules (callers.md §1, cli.md §9): a zero value means "leave unchanged"
 update copies are taken from the JSON (memory, cpu, blockIO.weight, pids,
 unified); device rules are never rewritten by an update.
 
-The merged resources are recorded in state.json: cgroup v2's cpu.max needs quota
+The merged resources are recorded in the state file: cgroup v2's cpu.max needs quota
 and period together, and a later update given only one of them keeps the other
 (as runc does).
 """
