@@ -481,7 +481,7 @@ def exec_placement(data, cgroup_args=(), init_pid=0):
     the runtime, so errors need no round trip). On v2, if the container made its
     top cgroup unusable (domain controllers enabled after moving its init below
     it) the child falls back to the init's cgroup, as runc does."""
-    manager = load(data)
+    manager = Manager.from_state(data or {})  # placement needs no backend (see Manager)
     sub = parse_exec_cgroups(list(cgroup_args or ()))
     if sub:
         if not manager.enabled:
@@ -570,20 +570,94 @@ class Manager:
         nothing is removed here: the caller kills the init (which may already be in
         a directory made early), then calls destroy()."""
 
+    # -- placing a new process ------------------------------------------------------
+    # The same for every backend, from the recorded paths alone: key "" is a cgroup2
+    # directory (pure v2, or the "unified" one of a hybrid host), every other key a
+    # v1 hierarchy. So `exec` places its process without loading a backend.
     def birth_dir(self, sub=None):
-        """The cgroup v2 directory a new process should be born in, or None."""
-        return None
+        """The cgroup2 directory a new process should be born in, or None."""
+        return self._join_paths(sub).get("")
 
     def join_targets(self, sub=None, born_in=None):
-        """[(cgroup directory, file)] join_self() writes "0" into, in order."""
-        return []
+        """[(cgroup directory, file)] join_self() writes "0" into, in order: every
+        hierarchy, and the cgroup2 one unless the process was born there.
+
+        A v1 hierarchy gets "0" in `tasks`, not in cgroup.procs: a thread moving
+        itself alone skips the threadgroup lock (see Placement), and as the caller
+        is a freshly forked child, its only thread, the whole process moves. cgroup2
+        moves no thread alone out of its domain: it needs cgroup.procs."""
+        targets = []
+        for key, path in self._join_paths(sub).items():
+            if key != "":
+                targets.append((path, "tasks"))
+            elif path != born_in:
+                targets.append((path, "cgroup.procs"))
+        return targets
 
     def join_self(self, sub=None, init_pid=0, born_in=None):
         """Move the calling, single-threaded process into the container's cgroups
-        (or exec --cgroup sub-cgroups), except the one it was born in."""
+        (or exec --cgroup sub-cgroups), except the one it was born in.
+
+        If the container moved its init into a sub-cgroup and enabled a domain
+        controller, its cgroup2 directory takes no processes any more (EBUSY, "no
+        internal processes"); as runc does, the process then goes to the init's
+        cgroup, unless --cgroup named a target explicitly."""
+        for path, name in self.join_targets(sub, born_in):
+            try:
+                move_self(path, name)
+            except CgroupError as e:
+                if name == "tasks":
+                    # Whatever went wrong, cgroup.procs is the canonical way and
+                    # gives the error users and runc's tests expect.
+                    move_self(path)
+                    continue
+                if sub or e.errno != errno.EBUSY or not init_pid:
+                    raise
+                fallback = self._cgroup2_of(init_pid)
+                if fallback is None or fallback == path:
+                    raise
+                move_self(fallback)
 
     def check_sub(self, sub):
         """Raise if exec --cgroup names an unknown controller or leaves the container."""
+        self._join_paths(sub)
+
+    def _join_paths(self, sub):
+        """The recorded paths, or with exec --cgroup {controller or "": path} the
+        sub-cgroups it names below them."""
+        if not sub:
+            return self.paths
+        if list(self.paths) == [""] and set(sub) - {""}:
+            raise RuntimeFailure(f"unknown controller {sorted(set(sub) - {''})[0]} in --cgroup "
+                                 "(cgroup v2 takes a path without a controller)")
+        if "" in sub and len(sub) == 1:
+            return {k: sub_path(p, sub[""]) for k, p in self.paths.items()}
+        paths = dict(self.paths)
+        for ctrl, rel in sub.items():
+            keys = [k for k in self.paths if k and ctrl in k.split(",")]
+            if not keys:
+                raise RuntimeFailure(f"unknown controller {ctrl} in --cgroup")
+            for k in keys:
+                paths[k] = sub_path(self.paths[k], rel)
+        return paths
+
+    def _cgroup2_of(self, pid):
+        """The cgroup2 directory of process `pid` if it is inside the container's, else None."""
+        d = self.paths.get("")
+        mount = self.mounts.get("")
+        if d is None or mount is None:
+            return None
+        try:
+            with open(f"/proc/{pid}/cgroup") as f:
+                text = f.read()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if line.startswith("0::"):
+                candidate = mount.rstrip("/") + line[3:]
+                if candidate == d or candidate.startswith(d + "/"):
+                    return candidate
+        return None
 
     def apply(self, resources, update=False):
         pass

@@ -10,7 +10,7 @@ import errno
 
 from pyrunc import lean_os as os
 from pyrunc.cgroups import (
-    V1, CgroupError, Manager, canonical_keys, move_self, procs_of, read_file, read_int,
+    V1, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int,
     write_file)
 
 # runc's default device rules (runc 1.5 specconv.AllowedDevices), appended after
@@ -220,56 +220,6 @@ class V1Manager(Manager):
                     write_file(d, name, above[name])
                     values[name] = above[name]
             above = values
-
-    def birth_dir(self, sub=None):
-        # Hybrid hosts: the unified (cgroup2) hierarchy, key "".
-        return self._join_paths(sub).get("")
-
-    def join_targets(self, sub=None, born_in=None):
-        """Every hierarchy (on hybrid hosts also the unified one, unless born there).
-
-        A v1 hierarchy gets "0" in `tasks`, not in cgroup.procs: a thread moving
-        itself alone skips the threadgroup lock (see Placement), and as the
-        caller is a freshly forked child, its only thread, the whole process moves. cgroup2 moves no thread
-        alone out of its domain: the unified one needs cgroup.procs."""
-        targets = []
-        for key, path in self._join_paths(sub).items():
-            if key != "":
-                targets.append((path, "tasks"))
-            elif path != born_in:
-                targets.append((path, "cgroup.procs"))
-        return targets
-
-    def join_self(self, sub=None, init_pid=0, born_in=None):
-        for path, name in self.join_targets(sub, born_in):
-            try:
-                move_self(path, name)
-            except CgroupError:
-                if name == "cgroup.procs":
-                    raise
-                # Whatever went wrong, cgroup.procs is the canonical way and
-                # gives the error users and runc's tests expect.
-                move_self(path)
-
-    def check_sub(self, sub):
-        self._join_paths(sub)
-
-    def _join_paths(self, sub):
-        if not sub:
-            return self.paths
-        from pyrunc.cgroups import sub_path
-        from pyrunc.errors import RuntimeFailure
-
-        paths = dict(self.paths)
-        if "" in sub and len(sub) == 1:
-            return {k: sub_path(p, sub[""]) for k, p in paths.items()}
-        for ctrl, rel in sub.items():
-            keys = [k for k in self.paths if k and ctrl in k.split(",")]
-            if not keys:
-                raise RuntimeFailure(f"unknown controller {ctrl} in --cgroup")
-            for k in keys:
-                paths[k] = sub_path(self.paths[k], rel)
-        return paths
 
     def pids(self):
         p = self.primary()

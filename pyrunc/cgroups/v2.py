@@ -13,7 +13,7 @@ import errno
 
 from pyrunc import lean_os as os
 from pyrunc.cgroups import (
-    V2, CgroupError, Manager, canonical_keys, move_self, procs_of, read_file, read_int,
+    V2, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int,
     write_file)
 
 
@@ -152,68 +152,6 @@ class V2Manager(Manager):
         except BaseException:
             self.destroy()
             raise
-
-    def birth_dir(self, sub=None):
-        # `sub` was checked by exec_placement (check_sub).
-        d = self.dir
-        if d is None or not sub:
-            return d
-        from pyrunc.cgroups import sub_path
-
-        return sub_path(d, sub[""])
-
-    def join_targets(self, sub=None, born_in=None):
-        if self.dir is None or born_in is not None:
-            return []
-        return [(self.birth_dir(sub), "cgroup.procs")]
-
-    def join_self(self, sub=None, init_pid=0, born_in=None):
-        """Into the container's cgroup (or an exec --cgroup sub-cgroup of it).
-
-        If the container moved its init into a sub-cgroup and enabled a domain
-        controller, its top cgroup cannot take processes any more (EBUSY, "no
-        internal processes"); as runc does, fall back to the init's cgroup then,
-        unless --cgroup named a target explicitly."""
-        targets = self.join_targets(sub, born_in)
-        if not targets:
-            return
-        d = targets[0][0]
-        try:
-            move_self(d)
-        except CgroupError as e:
-            if sub or e.errno != errno.EBUSY or not init_pid:
-                raise
-            fallback = self._cgroup_of(init_pid)
-            if fallback is None or fallback == d:
-                raise
-            move_self(fallback)
-
-    def check_sub(self, sub):
-        from pyrunc.cgroups import sub_path
-        from pyrunc.errors import RuntimeFailure
-
-        if set(sub) - {""}:
-            bad = sorted(set(sub) - {""})[0]
-            raise RuntimeFailure(f"unknown controller {bad} in --cgroup "
-                                 "(cgroup v2 takes a path without a controller)")
-        sub_path(self.dir, sub[""])
-
-    def _cgroup_of(self, pid):
-        try:
-            with open(f"/proc/{pid}/cgroup") as f:
-                text = f.read()
-        except OSError:
-            return None
-        for line in text.splitlines():
-            if line.startswith("0::"):
-                path = line[3:]
-                mount = self.mounts.get("")
-                candidate = mount.rstrip("/") + path if mount else None
-                d = self.dir
-                # Only a cgroup inside the container's own.
-                if candidate and (candidate == d or candidate.startswith(d + "/")):
-                    return candidate
-        return None
 
     def pids(self):
         d = self.dir

@@ -74,6 +74,16 @@ def test_limits_conversions_and_cleanup(rt, bundle, cid, cleanup, tmp_path):
     out = rt.wait_output(cid, "max=")
     assert "0::/\n" in out            # its own cgroup namespace: it sees itself as the root
     assert "max=67108864" in out      # and the cgroup2 mount shows its own limits
+    # An exec'd process lands in the same cgroup, and in a sub-cgroup with --cgroup.
+    os.mkdir(d + "/sub")
+    for extra, where in (([], rel), (["--cgroup", "sub"], rel + "/sub")):
+        proc = rt("exec", *extra, cid, "sh", "-c", "cat /proc/$$/cgroup; sleep 0")
+        assert proc.returncode == 0, proc.stderr
+        # Inside its cgroup namespace the path is relative to the container's cgroup.
+        assert proc.stdout.strip() == "0::" + (where[len(rel):] or "/"), (extra, proc.stdout)
+    proc = rt("exec", "--cgroup", "memory:sub", cid, "true")
+    assert proc.returncode != 0 and "cgroup v2 takes a path without a controller" in proc.stderr
+    os.rmdir(d + "/sub")
     assert rt("delete", "--force", cid).returncode == 0
     assert not os.path.exists(d)
 

@@ -101,7 +101,6 @@ def test_exec_gets_the_containers_seccomp_filter(rt, bundle, cid):
 def test_exec_failures_read_as_runcs(rt, bundle, cid):
     """runc's texts, which engines show as they are (podman maps the endings to its
     exit codes): "exec failed: unable to start container process: ...", Go quoting."""
-    from harness import unescape
 
     _sleeper(rt, bundle, cid)
     cases = [

@@ -331,5 +331,7 @@ def test_exec_stays_within_the_import_allowlist(rt, bundle, cid, launcher, start
         pytest.skip("exec is not implemented by this runtime yet")
     assert rc == 0, f"exec exited {rc}:\n{text}"
     _assert_all_within_budget(traced, startup_modules, ["exec"])
-    # exec joins a container: none of the machinery that creates one.
+    # exec joins a container: none of the machinery that creates one, and no cgroup
+    # backend (the base Manager places a process from the state alone).
     assert not {"pyrunc.create", "pyrunc.sync", "pyrunc.rootfs"} & traced.modules("exec")
+    assert not {"pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid", "pyrunc.cgroups.v2"} & traced.modules("exec")

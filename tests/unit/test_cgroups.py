@@ -743,7 +743,7 @@ def test_v2_join_falls_back_to_the_inits_cgroup(tmp_path, monkeypatch):
         return real(d, name, value)
 
     monkeypatch.setattr(cgroups, "write_file", busy)
-    monkeypatch.setattr(V2Manager, "_cgroup_of", lambda self, pid: self.dir + "/foo")
+    monkeypatch.setattr(V2Manager, "_cgroup2_of", lambda self, pid: self.dir + "/foo")
     mgr.join_self(init_pid=1)
     assert (tmp_path / "cg2/ct/foo/cgroup.procs").read_text() == "0"
     with pytest.raises(RuntimeFailure):
@@ -794,6 +794,38 @@ def test_exec_placement_checks_in_the_parent_and_joins_in_the_child(tmp_path):
     cgroups.exec_placement(None).join()  # no cgroups: nothing to join, no error
     cgroups.exec_placement(state, [], init_pid=1).join()
     assert _read(mgr, "memory", "tasks") == "0"  # "0" = the writing thread
+
+
+@pytest.mark.parametrize("cls, paths", [
+    (V1Manager, {"cpu,cpuacct": "/cg/cpu,cpuacct/c", "memory": "/cg/memory/c"}),
+    (HybridManager, {"memory": "/cg/memory/c", "pids": "/cg/pids/c", "": "/cg/unified/c"}),
+    (V2Manager, {"": "/cg2/c"}),
+    (DisabledManager, {}),
+])
+def test_placement_from_the_state_alone_matches_the_backend(cls, paths):
+    """exec places its process with the base Manager made from the state (no
+    backend module loaded); where it goes must not depend on that."""
+    mounts = {k: "/cg" if k else "/cg/unified" for k in paths}
+    backend = cls(paths, mounts)
+    generic = cgroups.exec_placement(backend.to_state()).manager
+    assert type(generic) is cgroups.Manager
+    for sub in (None, {"": "sub"}):
+        if sub and not paths:
+            continue
+        birth = backend.birth_dir(sub)
+        assert generic.birth_dir(sub) == birth
+        assert generic.join_targets(sub, born_in=birth) == backend.join_targets(sub, born_in=birth)
+        assert generic.join_targets(sub) == backend.join_targets(sub)
+    if cls is HybridManager:
+        assert generic.birth_dir() == "/cg/unified/c"
+        assert generic.join_targets(born_in="/cg/unified/c") == [("/cg/memory/c", "tasks"),
+                                                                   ("/cg/pids/c", "tasks")]
+
+
+def test_v2_exec_cgroup_with_a_controller_is_refused_with_runcs_text():
+    state = V2Manager({"": "/cg2/c"}, {"": "/cg2"}).to_state()
+    with pytest.raises(RuntimeFailure, match=r"unknown controller memory in --cgroup \(cgroup v2 takes a path"):
+        cgroups.exec_placement(state, ["memory:/x"])
 
 
 def test_device_access_keeps_only_rwm():
