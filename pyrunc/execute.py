@@ -40,7 +40,7 @@ def build_process(container, flags, args):
     """The process to run: --process FILE, or the container's own process with the
     command line's overrides (runc's rules)."""
     from pyrunc import jsonio
-    from pyrunc.spec.model import parse_process
+    from pyrunc.spec.process import parse_process
 
     warnings = []
     if flags.get("process"):

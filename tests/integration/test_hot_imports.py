@@ -66,6 +66,8 @@ PYRUNC_ALLOWED = frozenset({
     "pyrunc.syscalls",
     "pyrunc.spec",
     "pyrunc.spec.model",
+    "pyrunc.spec.fields",
+    "pyrunc.spec.process",
     "pyrunc.spec.tables",
     # the forked init
     "pyrunc.init",
@@ -335,3 +337,6 @@ def test_exec_stays_within_the_import_allowlist(rt, bundle, cid, launcher, start
     # backend (the base Manager places a process from the state alone).
     assert not {"pyrunc.create", "pyrunc.sync", "pyrunc.rootfs"} & traced.modules("exec")
     assert not {"pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid", "pyrunc.cgroups.v2"} & traced.modules("exec")
+    # Nor the whole config model: only its process part.
+    assert "pyrunc.spec.process" in traced.modules("exec")
+    assert "pyrunc.spec.model" not in traced.modules("exec")
