@@ -35,7 +35,7 @@ import time
 # settings
 
 FULL = {"pairs": 30, "seq_runs": 100, "seq_pairs": 5, "mem_samples": 9}
-QUICK = {"pairs": 5, "seq_runs": 20, "seq_pairs": 2, "mem_samples": 3}
+QUICK = {"pairs": 15, "seq_runs": 20, "seq_pairs": 2, "mem_samples": 3}
 
 OPS = ["run", "create", "start", "state", "kill", "delete", "exec", "seq", "mem"]
 
@@ -950,7 +950,7 @@ def parse_args(argv):
     p.add_argument("--pyrunc", help="pyrunc executable (default: `pyrunc` on PATH)")
     p.add_argument("--runc", help="runc executable (default: `runc` on PATH)")
     p.add_argument("--crun", help="crun executable (default: `crun` on PATH)")
-    p.add_argument("--pairs", type=int, help="pairs per operation (default 30, quick 5)")
+    p.add_argument("--pairs", type=int, help="pairs per operation (default 30, quick 15)")
     p.add_argument("--seq-runs", type=int, help="runs per sequential batch (default 100, quick 20)")
     p.add_argument("--seq-pairs", type=int, help="pairs of sequential batches (default 5, quick 2)")
     p.add_argument("--mem-samples", type=int, help="memory rounds (default 9, quick 3)")

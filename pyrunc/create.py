@@ -127,9 +127,9 @@ def create(root, container_id, opts, detached=True, start=False):
         console, ours = open_console(terminal, opts.console_socket)
         opts.seccomp_agent = connect_seccomp_agent(config)
         os.mkfifo(container.fifo_path, 0o622)
-        from pyrunc import cgroups
+        from pyrunc.cgroups.layout import manager_for
 
-        cgroup = cgroups.manager_for(config, container_id, opts.globals)
+        cgroup = manager_for(config, container_id, opts.globals)
         cgroup.create_early()
         pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup)
         if cgroup.defers_creation():

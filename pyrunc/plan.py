@@ -45,9 +45,9 @@ class _PlanSync:
 
 def _planned_cgroups(config):
     """The cgroup manager create would use (it only computes paths until create())."""
-    from pyrunc import cgroups
+    from pyrunc.cgroups.layout import manager_for
 
-    return cgroups.manager_for(config, "ID")
+    return manager_for(config, "ID")
 
 
 def _cgroup_steps(manager):

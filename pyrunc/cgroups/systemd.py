@@ -7,7 +7,8 @@ and manages it with the cgroupfs backends, and says so in a warning. Without
 systemd it fails exactly as runc does.
 """
 
-from pyrunc.cgroups import CgroupError, clean_path, systemd_running
+from pyrunc.cgroups import CgroupError, clean_path
+from pyrunc.cgroups.layout import systemd_running
 
 DEFAULT_SLICE = "system.slice"
 DEFAULT_PREFIX = "runc"

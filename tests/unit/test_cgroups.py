@@ -11,7 +11,7 @@ import pytest
 
 from pyrunc import cgroups
 from pyrunc.cgroups import stats as S
-from pyrunc.cgroups import systemd, v1, v2
+from pyrunc.cgroups import layout as cglayout, systemd, v1, v2
 from pyrunc.cgroups.disabled import DisabledManager
 from pyrunc.cgroups.hybrid import HybridManager
 from pyrunc.cgroups.v1 import V1Manager
@@ -77,8 +77,8 @@ class _Globals:
 
 
 def _hybrid():
-    own = cgroups.parse_proc_cgroup(HYBRID_PROC_CGROUP)
-    return cgroups.parse_mountinfo(HYBRID_MOUNTINFO, own), own
+    own = cglayout.parse_proc_cgroup(HYBRID_PROC_CGROUP)
+    return cglayout.parse_mountinfo(HYBRID_MOUNTINFO, own), own
 
 
 # -- detection ----------------------------------------------------------------------
@@ -94,26 +94,26 @@ def test_hybrid_host_is_detected_from_real_mounts_only():
 
 
 def test_pure_v2_and_co_mounted_v1():
-    assert cgroups.parse_mountinfo(V2_MOUNTINFO).mode == cgroups.V2
-    layout = cgroups.parse_mountinfo(COMOUNT_MOUNTINFO)
+    assert cglayout.parse_mountinfo(V2_MOUNTINFO).mode == cgroups.V2
+    layout = cglayout.parse_mountinfo(COMOUNT_MOUNTINFO)
     assert layout.mode == cgroups.V1
     assert [h.key for h in layout.v1] == ["cpu,cpuacct", "memory"]
-    assert cgroups.parse_mountinfo("").mode == cgroups.DISABLED
+    assert cglayout.parse_mountinfo("").mode == cgroups.DISABLED
 
 
 def test_bind_mounted_hierarchy_prefers_the_mount_holding_our_cgroup():
     text = ("50 31 0:32 /other /mnt/a rw - cgroup cgroup rw,memory\n"
             "51 31 0:32 /process_api /mnt/b rw - cgroup cgroup rw,memory\n")
     own = {"memory": "/process_api/abc"}
-    layout = cgroups.parse_mountinfo(text, own)
+    layout = cglayout.parse_mountinfo(text, own)
     (h,) = layout.v1
     assert h.mountpoint == "/mnt/b"
-    assert cgroups.resolve(h, own, "ct") == "/mnt/b/abc/ct"
+    assert cglayout.resolve(h, own, "ct") == "/mnt/b/abc/ct"
 
 
 def test_escaped_mountpoints():
     text = r"60 31 0:40 / /tmp/with\040space rw - cgroup cgroup rw,pids" + "\n"
-    (h,) = cgroups.parse_mountinfo(text).v1
+    (h,) = cglayout.parse_mountinfo(text).v1
     assert h.mountpoint == "/tmp/with space"
 
 
@@ -123,22 +123,22 @@ def test_relative_path_goes_under_own_cgroup_of_each_hierarchy():
     layout, own = _hybrid()
     mem = next(h for h in layout.v1 if h.key == "memory")
     cpu = next(h for h in layout.v1 if h.key == "cpu")
-    assert cgroups.resolve(mem, own, "pyrunc-test/ct1") == \
+    assert cglayout.resolve(mem, own, "pyrunc-test/ct1") == \
         "/sys/fs/cgroup/memory/process_api/abc/pyrunc-test/ct1"
-    assert cgroups.resolve(cpu, own, "pyrunc-test/ct1") == "/sys/fs/cgroup/cpu/pyrunc-test/ct1"
-    assert cgroups.resolve(layout.unified, own, "ct1") == "/sys/fs/cgroup/unified/ct1"
+    assert cglayout.resolve(cpu, own, "pyrunc-test/ct1") == "/sys/fs/cgroup/cpu/pyrunc-test/ct1"
+    assert cglayout.resolve(layout.unified, own, "ct1") == "/sys/fs/cgroup/unified/ct1"
 
 
 def test_absolute_path_starts_at_each_hierarchy_root():
     layout, own = _hybrid()
     mem = next(h for h in layout.v1 if h.key == "memory")
-    assert cgroups.resolve(mem, own, "/cgrouptest") == "/sys/fs/cgroup/memory/cgrouptest"
+    assert cglayout.resolve(mem, own, "/cgrouptest") == "/sys/fs/cgroup/memory/cgrouptest"
 
 
 def test_pure_v2_relative_path_uses_the_parent_of_own_cgroup():
-    (layout, own) = (cgroups.parse_mountinfo(V2_MOUNTINFO), {"": "/user.slice/session-1.scope"})
-    assert cgroups.resolve(layout.unified, own, "ct", parent_of_own=True) == "/sys/fs/cgroup/user.slice/ct"
-    assert cgroups.resolve(layout.unified, {"": "/"}, "ct", parent_of_own=True) == "/sys/fs/cgroup/ct"
+    (layout, own) = (cglayout.parse_mountinfo(V2_MOUNTINFO), {"": "/user.slice/session-1.scope"})
+    assert cglayout.resolve(layout.unified, own, "ct", parent_of_own=True) == "/sys/fs/cgroup/user.slice/ct"
+    assert cglayout.resolve(layout.unified, {"": "/"}, "ct", parent_of_own=True) == "/sys/fs/cgroup/ct"
 
 
 @pytest.mark.parametrize("given,clean", [
@@ -150,13 +150,13 @@ def test_clean_path_never_climbs_out(given, clean):
 
 
 def test_default_path_is_the_container_id():
-    assert cgroups.inner_path(_Config(None), "myid") == "myid"
-    assert cgroups.inner_path(_Config("/abs/x"), "myid") == "/abs/x"
+    assert cglayout.inner_path(_Config(None), "myid") == "myid"
+    assert cglayout.inner_path(_Config("/abs/x"), "myid") == "/abs/x"
 
 
 def test_manager_for_on_hybrid_host_has_every_hierarchy_plus_unified():
     layout, own = _hybrid()
-    mgr = cgroups.manager_for(_Config("pyrunc-test/c"), "c", None, layout, own)
+    mgr = cglayout.manager_for(_Config("pyrunc-test/c"), "c", None, layout, own)
     assert isinstance(mgr, HybridManager)
     assert mgr.paths[""] == "/sys/fs/cgroup/unified/pyrunc-test/c"
     assert mgr.paths["memory"] == "/sys/fs/cgroup/memory/process_api/abc/pyrunc-test/c"
@@ -166,8 +166,8 @@ def test_manager_for_on_hybrid_host_has_every_hierarchy_plus_unified():
 
 
 def test_manager_for_on_pure_v2_host():
-    layout = cgroups.parse_mountinfo(V2_MOUNTINFO)
-    mgr = cgroups.manager_for(_Config("pyrunc-test/c"), "c", None, layout, {"": "/user.slice/me.scope"})
+    layout = cglayout.parse_mountinfo(V2_MOUNTINFO)
+    mgr = cglayout.manager_for(_Config("pyrunc-test/c"), "c", None, layout, {"": "/user.slice/me.scope"})
     assert isinstance(mgr, V2Manager)
     assert mgr.dir == "/sys/fs/cgroup/user.slice/pyrunc-test/c"
     assert mgr.mounts == {"": "/sys/fs/cgroup"}
@@ -176,14 +176,14 @@ def test_manager_for_on_pure_v2_host():
 
 def test_manager_choice_follows_global_flags(monkeypatch):
     layout, own = _hybrid()
-    assert isinstance(cgroups.manager_for(_Config(), "c", _Globals("disabled"), layout, own),
+    assert isinstance(cglayout.manager_for(_Config(), "c", _Globals("disabled"), layout, own),
                       DisabledManager)
     monkeypatch.setattr(systemd, "systemd_running", lambda: False)
     with pytest.raises(RuntimeFailure) as e:
-        cgroups.manager_for(_Config(), "c", _Globals(systemd_cgroup=True), layout, own)
+        cglayout.manager_for(_Config(), "c", _Globals(systemd_cgroup=True), layout, own)
     assert e.value.message == "systemd not running on this host, cannot use systemd cgroups manager"
     # --cgroup-manager wins over --systemd-cgroup
-    assert cgroups.manager_name(_Globals("cgroupfs", systemd_cgroup=True)) == "cgroupfs"
+    assert cglayout.manager_name(_Globals("cgroupfs", systemd_cgroup=True)) == "cgroupfs"
 
 
 def test_systemd_paths(monkeypatch):
