@@ -28,6 +28,7 @@ from pyrunc import lean_os as os
 from pyrunc.errors import RuntimeFailure
 
 STATE_FILE = "state"
+_OLD_STATE_FILE = "state.json"  # before marshal (see _load_json_state)
 # marshal's format 4 (Python 3.4 on); every later interpreter reads it.
 _MARSHAL_VERSION = 4
 EXEC_FIFO = "exec.fifo"
@@ -110,11 +111,12 @@ class Container:
             with open(os.path.join(c.dir, STATE_FILE), "rb") as f:
                 raw = f.read()
         except (FileNotFoundError, NotADirectoryError):
-            raise RuntimeFailure("container does not exist") from None
-        try:
-            data = marshal.loads(raw)
-        except (EOFError, ValueError, TypeError) as e:
-            data = e
+            data = _load_json_state(c.dir)
+        else:
+            try:
+                data = marshal.loads(raw)
+            except (EOFError, ValueError, TypeError) as e:
+                data = e
         if not isinstance(data, dict):
             reason = data if isinstance(data, Exception) else f"holds a {type(data).__name__}"
             raise RuntimeFailure(f"container {container_id}: state file is corrupt: {reason}")
@@ -238,6 +240,23 @@ class Container:
             out["annotations"] = d["annotations"]
         out["owner"] = owner
         return out
+
+
+def _load_json_state(directory):
+    """A container created by pyrunc 0.1.0 before the state file became marshal
+    data kept its state in state.json; such containers can still be managed.
+    Returns what the file holds, or the parse error."""
+    try:
+        with open(os.path.join(directory, _OLD_STATE_FILE), "rb") as f:
+            raw = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        raise RuntimeFailure("container does not exist") from None
+    from pyrunc import jsonio  # only now: a missing container is the common case
+
+    try:
+        return jsonio.loads(raw)
+    except ValueError as e:
+        return e
 
 
 def make_root(root):

@@ -42,3 +42,16 @@ def test_invalid_id_is_refused_before_any_path_is_built(tmp_path):
     with pytest.raises(RuntimeFailure) as info:
         st.Container.load(str(tmp_path), "../etc")
     assert info.value.message == "invalid container ID format"
+
+
+def test_a_container_from_before_the_marshal_format_still_loads(tmp_path):
+    """pyrunc 0.1.0 first kept the state as state.json; those containers stay manageable."""
+    import json
+
+    os.mkdir(tmp_path / "old")
+    (tmp_path / "old" / "state.json").write_text(json.dumps(DATA))
+    assert st.Container.load(str(tmp_path), "old").data == DATA
+    (tmp_path / "old" / "state.json").write_text("{not json")
+    with pytest.raises(RuntimeFailure) as info:
+        st.Container.load(str(tmp_path), "old")
+    assert info.value.message.startswith("container old: state file is corrupt: invalid JSON")
