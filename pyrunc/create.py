@@ -10,10 +10,10 @@ is in init.py. Operations on a created container are in container.py.
 import time
 
 from pyrunc import lean_os as os
-from pyrunc import log, state as st
+from pyrunc import init, log, state as st
 from pyrunc.errors import RuntimeFailure
 from pyrunc.signals import SIGKILL
-from pyrunc.state import START_ERROR, Container
+from pyrunc.state import FILTER_FILE, START_ERROR, Container
 from pyrunc.stdio import check_preserved_fds, check_terminal, open_console, socket_activation_fds
 
 CLONE_NEWPID = 0x20000000
@@ -139,6 +139,8 @@ def create(root, container_id, opts, detached=True, start=False):
                 channel.send(sync.CGROUPS)
             except sync.ProtocolError:
                 pass  # the init failed meanwhile; _drive_setup reads its error
+        # Compiled while the init makes its namespaces and mounts; sent by _drive_setup.
+        filter_wire = _compile_filter(init.seccomp_rules(config), container)
         container.data = {
             "ociVersion": config.oci_version,
             "id": container_id,
@@ -160,7 +162,8 @@ def create(root, container_id, opts, detached=True, start=False):
             "freezer_state_file": cgroup.freezer_state_file(),
         }
         container.save()
-        _drive_setup(channel, container, config, stops_at_hooks_point(config, opts.seccomp_agent))
+        _drive_setup(channel, container, config, stops_at_hooks_point(config, opts.seccomp_agent),
+                     filter_wire)
         started = start and config.process is not None and not (
             config.hooks.start_container or config.hooks.poststart)
         if started:
@@ -189,6 +192,26 @@ def create(root, container_id, opts, detached=True, start=False):
         if opts.seccomp_agent is not None:
             opts.seccomp_agent.close()   # the init has its own copy
     return container, pid, ours, started
+
+
+def _compile_filter(rules, container):
+    """The container's seccomp filter as bytes (seccomp.Program.to_wire), or None
+    without one; also kept in the container's directory for `exec`. Done after the
+    fork, while the init makes its namespaces and mounts: an engine's default
+    profile takes a few milliseconds to compile."""
+    if rules is None:
+        return None
+    try:
+        wire = init.compile_seccomp(rules).to_wire()
+    except RuntimeFailure as e:
+        raise RuntimeFailure("unable to start container process: " + e.message) from None
+    fd = os.open(os.path.join(container.dir, FILTER_FILE),
+                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, wire)
+    finally:
+        os.close(fd)
+    return wire
 
 
 def connect_seccomp_agent(config):
@@ -229,10 +252,11 @@ def fork_init(config, bundle, rootfs, container, opts, console, cgroup):
     """
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
-    from pyrunc import init
     # Loaded here for the init: after the fork every object the import touches is a
     # copy-on-write fault, which made it about 1 ms on the init's critical path.
     from pyrunc import rootfs as _init_rootfs  # noqa: F401
+    if init.seccomp_rules(config) is not None:
+        from pyrunc import seccomp as _init_seccomp  # noqa: F401 - Program, for the init
     from pyrunc.cgroups import Placement
     from pyrunc.syscalls import LinuxSyscalls
 
@@ -296,6 +320,12 @@ class _ChildSync:
             # The runtime makes them meanwhile (create_late) and says when.
             self.channel.expect(self.tags.CGROUPS)
         self.placement.join()
+
+    def seccomp_point(self):
+        """The filter the runtime compiled meanwhile (sync.SECCOMP)."""
+        from pyrunc.seccomp import Program
+
+        return Program.from_wire(self.channel.expect(self.tags.SECCOMP, raw=True))
 
     def hooks_point(self):
         if not self.stops_at_hooks:
@@ -401,7 +431,7 @@ def _child_error(channel, message, start_error_fd=None):
                 pass
 
 
-def _drive_setup(channel, container, config, stops_at_hooks):
+def _drive_setup(channel, container, config, stops_at_hooks, filter_wire=None):
     """The parent's side of the protocol (see sync.py)."""
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -417,6 +447,13 @@ def _drive_setup(channel, container, config, stops_at_hooks):
                 hooks.run_hooks("prestart", config.hooks.prestart, state)
                 hooks.run_hooks("createRuntime", config.hooks.create_runtime, state)
             channel.send(sync.HOOKS_DONE, str(container.pid))
+        if filter_wire is not None:
+            # After HOOKS_DONE: the init reads messages in order, and it loads the
+            # filter after its hooks point.
+            try:
+                channel.send(sync.SECCOMP, filter_wire)
+            except sync.ProtocolError:
+                pass  # the init failed meanwhile: its ERROR is read next
         _expect(channel, sync.READY)
     finally:
         channel.close()

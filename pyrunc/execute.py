@@ -151,11 +151,11 @@ def run(root, container_id, flags, args):
         # Loaded now: after joining the container's mount namespace the child cannot
         # import anything from the host.
         from pyrunc import terminal
-    # The container's seccomp filter applies to exec'd processes too; compiled here so
-    # a bad profile fails before anything joins the container.
+    # The container's seccomp filter applies to exec'd processes too: the one create
+    # compiled, read here so that a problem shows before anything joins the container.
     program = None
     if container.data.get("seccomp") is not None:
-        program = init.compile_seccomp(container.data["seccomp"])
+        program = _container_filter(container)
         if program.notify:
             # SCMP_ACT_NOTIFY: the child hands its listener to the agent (init.load_seccomp).
             program.agent = _connect_agent(container)
@@ -191,6 +191,19 @@ def run(root, container_id, flags, args):
     if detach:
         return 0
     return _wait(pid)
+
+
+def _container_filter(container):
+    """The seccomp.Program create compiled and kept (state.FILTER_FILE); compiled
+    again from the state for a container made before pyrunc kept it."""
+    try:
+        with open(os.path.join(container.dir, st.FILTER_FILE), "rb") as f:
+            wire = f.read()
+    except FileNotFoundError:
+        return init.compile_seccomp(container.data["seccomp"])
+    from pyrunc.seccomp import Program
+
+    return Program.from_wire(wire)
 
 
 def _connect_agent(container):

@@ -58,10 +58,9 @@ def setup(sys, ctx):
     process = config.process
     linux = config.linux
 
-    # Compiled first: a bad profile fails before anything is set up.
-    program = None
-    if process is not None and linux is not None and linux.seccomp is not None:
-        program = compile_seccomp(linux.seccomp)
+    # The runtime compiles the filter meanwhile (sync.SECCOMP); it is read where it
+    # is loaded. A profile that does not compile fails the whole create.
+    filtered = seccomp_rules(config) is not None
 
     # Threat (CVE-2024-21626): fds inherited from the caller (a shim's listening
     # socket, a host directory) must not survive into the container. Closed first,
@@ -159,10 +158,10 @@ def setup(sys, ctx):
     # enter is fine), and proven before a seccomp filter may forbid getcwd
     # (runtime-tools linux_seccomp); if root may not enter it, again as the user.
     cwd_entered = enter_cwd_early(sys, process.cwd)
-    if program is not None and not process.no_new_privileges:
+    if filtered and not process.no_new_privileges:
         # security.md 3.5: without no_new_privs, installing a filter needs
         # CAP_SYS_ADMIN, so it goes in before the capabilities are dropped (as runc).
-        load_seccomp(sys, program, ctx.seccomp_agent)
+        load_seccomp(sys, ctx.sync.seccomp_point(), ctx.seccomp_agent)
     change_identity(sys, process, ctx.warn)
     # runc's default umask when process.user.umask is absent.
     sys.umask(process.user.umask if process.user.umask is not None else 0o022)
@@ -174,7 +173,7 @@ def setup(sys, ctx):
     if process.no_new_privileges:
         # runtime-spec: noNewPrivileges "prevents the process from gaining additional privileges".
         sys.prctl(F.PR_SET_NO_NEW_PRIVS, 1)
-        if program is not None:
+        if filtered:
             # With no_new_privs any process may install a filter: as late as
             # possible, so the fewest of the runtime's own syscalls run under it.
             # That is still before the init parks on the exec FIFO, as runc 1.1
@@ -183,13 +182,20 @@ def setup(sys, ctx):
             # hook"). After this the init makes only: prctl, sendto, close, read,
             # rt_sigaction, rt_sigprocmask, execve; with startContainer hooks also
             # pipe2, fcntl, clone, write, pselect6, wait4 (strace of `run`).
-            load_seccomp(sys, program, ctx.seccomp_agent)
+            load_seccomp(sys, ctx.sync.seccomp_point(), ctx.seccomp_agent)
     return path, list(process.args), env, fifo_fd
 
 
+def seccomp_rules(config):
+    """linux.seccomp when the container's process gets a filter, else None."""
+    if config.process is None or config.linux is None:
+        return None
+    return config.linux.seccomp
+
+
 def compile_seccomp(seccomp):
-    """linux.seccomp -> seccomp.Program. The compiler is imported only here: configs
-    without seccomp never load it."""
+    """linux.seccomp -> seccomp.Program, compiled by the runtime (create, exec, plan).
+    The compiler is imported only here: configs without seccomp never load it."""
     from pyrunc import seccomp as compiler
 
     program = compiler.compile(seccomp)
@@ -199,9 +205,6 @@ def compile_seccomp(seccomp):
         if log.debug_enabled():
             for name in program.skipped:
                 log.debug(f'unknown seccomp syscall "{name}" ignored')
-            # The log descriptor is about to be closed with the other inherited fds:
-            # later lines reopen the destination rather than write to a reused number.
-            log.forget()
     return program
 
 

@@ -39,6 +39,10 @@ class _PlanSync:
                 self.sys.ops.append(("hook", f"{kind} {hook.path} (run by the runtime, host namespaces)"))
         self.sys.ops.append(("sync", "init waits for the runtime's hooks"))
 
+    def seccomp_point(self):
+        self.sys.ops.append(("sync", "init waits for SECCOMP (the filter the runtime compiled)"))
+        return init.compile_seccomp(init.seccomp_rules(self.config))
+
     def warn(self, message):
         self.sys.ops.append(("warning", message))
 
@@ -93,6 +97,8 @@ def build(bundle, cgroup=None):
     steps[:0] = before
     steps.append(("runtime", "fork", fork))
     steps.extend(after)
+    if init.seccomp_rules(config) is not None:
+        steps.append(("runtime", "seccomp", "compile linux.seccomp, send SECCOMP, keep it for exec"))
     sys = RecordingSyscalls()
 
     def run_hook(kind, hooks):

@@ -64,6 +64,8 @@ builtins and the generated table module are imported (plus `_socket`, already
 loaded by the runtime, when an agent is used).
 """
 
+import marshal
+
 from pyrunc import lean_os as os
 from pyrunc import SPEC_VERSION   # ContainerProcessState.ociVersion
 from pyrunc.errors import RuntimeFailure
@@ -165,7 +167,7 @@ class Program:
     went into it (for plans, logs and tests)."""
 
     __slots__ = ("insns", "flags", "default", "arches", "rules", "skipped", "flag_names",
-                 "notify", "agent")
+                 "notify", "agent", "_packed")
 
     def __init__(self, insns, flags, default, arches, rules, skipped, flag_names, notify=False):
         self.notify = notify   # a rule notifies: loading returns a listener fd for the agent
@@ -177,17 +179,37 @@ class Program:
         self.rules = rules
         self.skipped = skipped
         self.flag_names = flag_names
+        self._packed = None
 
     def packed(self):
         """The program as the kernel's `struct sock_filter` array (native endianness)."""
-        out = bytearray()
-        for code, jt, jf, k in self.insns:
-            out += code.to_bytes(2, "little") + bytes((jt, jf)) + k.to_bytes(4, "little")
-        return bytes(out)
+        if self._packed is None:
+            out = bytearray()
+            for code, jt, jf, k in self.insns:
+                out += code.to_bytes(2, "little") + bytes((jt, jf)) + k.to_bytes(4, "little")
+            self._packed = bytes(out)
+        return self._packed
+
+    # The program as bytes: create sends it to the init (sync.SECCOMP) and keeps it
+    # in the container's directory (state.FILTER_FILE), where `exec` finds it.
+    def to_wire(self):
+        return marshal.dumps((self.packed(), self.flags, self.default, self.arches, self.rules,
+                              self.skipped, self.flag_names, self.notify), 4)
+
+    @classmethod
+    def from_wire(cls, data):
+        """The Program to_wire() described; its `insns` are not kept (None)."""
+        try:
+            packed, flags, default, arches, rules, skipped, flag_names, notify = marshal.loads(data)
+        except (EOFError, ValueError, TypeError) as e:
+            raise RuntimeFailure(f"seccomp: unreadable compiled filter: {e}") from None
+        program = cls(None, flags, default, arches, rules, skipped, flag_names, notify)
+        program._packed = packed
+        return program
 
     def summary(self):
         text = (f"default {action_name(self.default)}, {self.rules} rules, "
-                f"archs {','.join(self.arches)}, {len(self.insns)} BPF instructions")
+                f"archs {','.join(self.arches)}, {len(self.packed()) // 8} BPF instructions")
         if self.flag_names:
             text += ", flags " + ",".join(self.flag_names)
         if self.notify:

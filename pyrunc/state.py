@@ -4,6 +4,7 @@ Layout of one container directory (mode 0700, under a 0700 root):
 
     ROOT/ID/state        what create recorded (written to a temp file, then renamed)
     ROOT/ID/exec.fifo    exists from create until start; the init waits on it
+    ROOT/ID/seccomp      the container's compiled seccomp filter, if it has one
 
 The state file is the runtime's own record, read by every later command, so it
 is kept in `marshal` format: that serialiser is built into the interpreter and
@@ -33,6 +34,7 @@ _OLD_STATE_FILE = "state.json"  # before marshal (see _load_json_state)
 _MARSHAL_VERSION = 4
 EXEC_FIFO = "exec.fifo"
 START_ERROR = "start.err"   # a failed startContainer hook, told by the init to `start`
+FILTER_FILE = "seccomp"     # the compiled seccomp filter (seccomp.Program.to_wire), for `exec`
 
 CREATING, CREATED, RUNNING, PAUSED, STOPPED = "creating", "created", "running", "paused", "stopped"
 

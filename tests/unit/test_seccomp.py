@@ -704,7 +704,9 @@ def test_plan_with_no_new_privs_loads_the_filter_last(tmp_path):
     assert names.count("seccomp") == 1
     i = names.index("seccomp")
     assert ops[i][1].startswith("default SCMP_ACT_ALLOW, 1 rules, archs x86_64")
-    assert ops[i - 1] == ("prctl", "PR_SET_NO_NEW_PRIVS 1")
+    # the runtime compiled it meanwhile; the init takes it right where it loads it
+    assert ops[i - 1][0] == "sync" and "SECCOMP" in ops[i - 1][1]
+    assert ops[i - 2] == ("prctl", "PR_SET_NO_NEW_PRIVS 1")
     assert names[i + 1:] in ([], ["wait"], ["wait", "execve"])
     # the cwd was entered (and proven) before, while still privileged (as runc)
     assert ops.index(("chdir", "/tmp")) < names.index("setresuid") < i
@@ -716,11 +718,28 @@ def test_plan_without_no_new_privs_loads_the_filter_before_dropping_capabilities
     i = names.index("seccomp")
     after_pivot = names.index("pivot_root")
     # cwd proven before the filter (getcwd may be forbidden), entered again as the user
-    assert ops[i - 1] == ("chdir", "/tmp")
+    assert ops[i - 1][0] == "sync" and ops[i - 2] == ("chdir", "/tmp")
     assert after_pivot < i < names.index("capbset_drop") < names.index("setresuid") < names.index("capset")
     # entered once, as root; the user keeps that cwd (runc does the same)
     assert ("chdir", "/tmp") not in ops[names.index("setresuid"):]
     assert "PR_SET_NO_NEW_PRIVS 1" not in [t for o, t in ops if o == "prctl"]
+
+
+def test_plan_shows_the_runtime_compiling_the_filter_after_the_fork(tmp_path):
+    from pyrunc import plan
+
+    steps = plan.build(_plan_bundle(tmp_path, MKDIR_ERRNO))
+    runtime = [op for who, op, _ in steps if who == "runtime"]
+    assert runtime.index("fork") < runtime.index("seccomp")
+
+
+def test_program_wire_round_trip():
+    program = seccomp.compile(MKDIR_ERRNO)
+    back = seccomp.Program.from_wire(program.to_wire())
+    assert back.packed() == program.packed() and back.flags == program.flags
+    assert back.summary() == program.summary() and back.notify is False
+    with pytest.raises(RuntimeFailure, match="unreadable compiled filter"):
+        seccomp.Program.from_wire(program.to_wire()[:-3])
 
 
 def test_plan_refuses_a_bad_profile(tmp_path):
