@@ -310,6 +310,7 @@ def compile(seccomp):  # noqa: A001 - the module's verb
             alternatives = [(c,) for c in conds]
         else:
             alternatives = [tuple(conds)]
+        handlers = [(alt, action) for alt in alternatives]
         for name in entry["names"]:
             known = False
             for arch in arch_names:
@@ -321,7 +322,7 @@ def compile(seccomp):  # noqa: A001 - the module's verb
                     highest[arch] = nr
                 if action == default:
                     continue   # redundant (libseccomp would refuse it)
-                per_arch[arch].setdefault(nr, []).extend((alt, action) for alt in alternatives)
+                per_arch[arch].setdefault(nr, []).extend(handlers)
             if not known:
                 if name not in unknown:
                     unknown.append(name)
@@ -473,62 +474,80 @@ class _Asm:
 
     def __init__(self):
         self.items = []
+        self.count = 0   # instructions so far (labels are not instructions)
 
     def place(self, label):
         self.items.append(label)
 
     def ld(self, offset):
         self.items.append([BPF_LD_W_ABS, None, None, offset])
+        self.count += 1
 
     def and_(self, k):
         self.items.append([BPF_ALU_AND_K, None, None, k])
+        self.count += 1
 
     def jump(self, op, k, jt=None, jf=None):
         self.items.append([op, jt, jf, k])
+        self.count += 1
 
     def ret(self, k):
         self.items.append([BPF_RET_K, None, None, k])
+        self.count += 1
+
+    def via_ja(self, at, target):
+        """Rewrite the conditional jump at items[at], whose true branch goes to
+        `target`, so that it reaches `target` through a `ja` right behind it: a
+        conditional jump's offset has 8 bits, an unconditional one's 32."""
+        code, _, _, k = self.items[at]
+        other = _Label()
+        self.items[at:at + 1] = [[code, None, other, k], [BPF_JA, None, None, target], other]
+        self.count += 1
 
     def assemble(self):
         items = self.items
-        while True:
-            pos = _positions(items)
-            changed = False
-            out = []
-            index = 0
-            for item in items:
-                if type(item) is _Label:
-                    out.append(item)
-                    continue
-                code, jt, jf, k = item
-                far_t = code not in (BPF_JA, BPF_LD_W_ABS, BPF_ALU_AND_K, BPF_RET_K) and \
-                    jt is not None and pos[jt] - index - 1 > 255
-                far_f = code not in (BPF_JA, BPF_LD_W_ABS, BPF_ALU_AND_K, BPF_RET_K) and \
-                    jf is not None and pos[jf] - index - 1 > 255
-                index += 1
-                if not (far_t or far_f):
-                    out.append(item)
-                    continue
-                # Conditional jumps reach 255 ahead; go through `ja` (32-bit offset)
-                # trampolines placed right behind the jump.
-                changed = True
-                after = _Label()
-                tramps = []
-                if far_t:
-                    t = _Label()
-                    tramps += [t, [BPF_JA, None, None, jt]]
-                    jt = t
-                if far_f:
-                    f = _Label()
-                    tramps += [f, [BPF_JA, None, None, jf]]
-                    jf = f
-                out.append([code, jt if jt is not None else after, jf if jf is not None else after, k])
-                out.extend(tramps)
-                out.append(after)
-            items = out
-            if not changed:
-                break
         pos = _positions(items)
+        while _far_jumps(items, pos):
+            # Only for jumps the generator did not route through via_ja() itself.
+            items = self._with_trampolines(items, pos)
+            pos = _positions(items)
+        return self._emit(items, pos)
+
+    @staticmethod
+    def _with_trampolines(items, pos):
+        """Conditional jumps reach 255 instructions ahead: a farther one goes through
+        `ja` (32-bit offset) trampolines placed right behind it."""
+        out = []
+        index = 0
+        for item in items:
+            if type(item) is _Label:
+                out.append(item)
+                continue
+            code, jt, jf, k = item
+            conditional = code not in _UNCONDITIONAL
+            far_t = conditional and jt is not None and pos[jt] - index - 1 > _REACH
+            far_f = conditional and jf is not None and pos[jf] - index - 1 > _REACH
+            index += 1
+            if not (far_t or far_f):
+                out.append(item)
+                continue
+            after = _Label()
+            tramps = []
+            if far_t:
+                t = _Label()
+                tramps += [t, [BPF_JA, None, None, jt]]
+                jt = t
+            if far_f:
+                f = _Label()
+                tramps += [f, [BPF_JA, None, None, jf]]
+                jf = f
+            out.append([code, jt if jt is not None else after, jf if jf is not None else after, k])
+            out.extend(tramps)
+            out.append(after)
+        return out
+
+    @staticmethod
+    def _emit(items, pos):
         insns = []
         for item in items:
             if type(item) is _Label:
@@ -537,15 +556,34 @@ class _Asm:
             here = len(insns) + 1
             if code == BPF_JA:
                 insns.append((code, 0, 0, pos[k] - here))
-            elif code in (BPF_LD_W_ABS, BPF_ALU_AND_K, BPF_RET_K):
+            elif code in _UNCONDITIONAL:
                 insns.append((code, 0, 0, k))
             else:
                 t = 0 if jt is None else pos[jt] - here
                 f = 0 if jf is None else pos[jf] - here
-                if not (0 <= t <= 255 and 0 <= f <= 255):
+                if not (0 <= t <= _REACH and 0 <= f <= _REACH):
                     raise RuntimeFailure(f"seccomp: internal error, jump offsets {t}/{f}")
                 insns.append((code, t, f, k & _M32))
         return insns
+
+
+_REACH = 255   # the farthest a conditional jump goes (8-bit offsets)
+_UNCONDITIONAL = (BPF_JA, BPF_LD_W_ABS, BPF_ALU_AND_K, BPF_RET_K)
+
+
+def _far_jumps(items, pos):
+    """Whether a conditional jump's target lies beyond its reach."""
+    index = 0
+    for item in items:
+        if type(item) is _Label:
+            continue
+        index += 1   # now the position after this instruction
+        code, jt, jf, _ = item
+        if code in _UNCONDITIONAL:
+            continue
+        if (jt is not None and pos[jt] - index > _REACH) or (jf is not None and pos[jf] - index > _REACH):
+            return True
+    return False
 
 
 def _positions(items):
@@ -585,10 +623,13 @@ def _generate(arch_names, per_arch, highest, default):
     asm = _Asm()
     asm.ld(OFF_ARCH)
     labels = []
-    for audit_arch, _, _ in sections:
+    for n, (audit_arch, _, _) in enumerate(sections):
         label = _Label()
         labels.append(label)
         asm.jump(BPF_JEQ, audit_arch, label, None)
+        if n:
+            # Behind the first arch's whole section: through a `ja`.
+            asm.via_ja(len(asm.items) - 1, label)
     asm.ret(RET_KILL_THREAD)
     for label, (_, intervals, wide) in zip(labels, sections):
         asm.place(label)
@@ -648,7 +689,13 @@ def _tree(asm, intervals, default, wide):
     mid = len(intervals) // 2
     right = _Label()
     asm.jump(BPF_JGE, intervals[mid][0], right, None)
+    at, before = len(asm.items) - 1, asm.count
     _tree(asm, intervals[:mid], default, wide)
+    if asm.count - before > _REACH:
+        # The right half starts beyond a conditional jump's reach (near the root
+        # of a large tree): through a `ja`, decided here and now rather than by
+        # another assembler pass.
+        asm.via_ja(at, right)
     asm.place(right)
     _tree(asm, intervals[mid:], default, wide)
 
