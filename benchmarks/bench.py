@@ -37,7 +37,11 @@ import time
 FULL = {"pairs": 30, "seq_runs": 100, "seq_pairs": 5, "mem_samples": 9}
 QUICK = {"pairs": 15, "seq_runs": 20, "seq_pairs": 2, "mem_samples": 3}
 
-OPS = ["run", "create", "start", "state", "kill", "delete", "exec", "seq", "mem"]
+OPS = ["run", "create", "start", "state", "kill", "delete", "exec", "run_seccomp", "seq", "mem"]
+
+# The seccomp profile engines pass (podman's and CRI-O's default, from Debian's
+# containers-common), converted to linux.seccomp for `run_seccomp`.
+ENGINE_PROFILE = "/usr/share/containers/seccomp.json"
 
 OP_LABELS = {
     "run": "`run` (foreground, `true`)",
@@ -47,6 +51,7 @@ OP_LABELS = {
     "kill": "`kill KILL` (of a running `sleep`)",
     "delete": "`delete` (of a stopped container)",
     "exec": "`exec true` (into a running `sleep`)",
+    "run_seccomp": "`run` with the engines' default seccomp profile",
 }
 
 MEM_ROWS = [
@@ -335,6 +340,32 @@ def build_rootfs(dest, busybox):
         f.write("root:x:0:\n")
 
 
+def engine_seccomp(path=ENGINE_PROFILE):
+    """The engines' default profile (Docker's format: archMap, includes/excludes)
+    as an OCI linux.seccomp for x86_64 without extra capabilities, or None."""
+    try:
+        with open(path) as f:
+            prof = json.load(f)
+    except (OSError, ValueError):
+        return None
+    rules = []
+    for entry in prof.get("syscalls") or ():
+        inc = entry.get("includes") or {}
+        if inc.get("caps") or (inc.get("arches") and "amd64" not in inc["arches"]):
+            continue  # granted only with a capability, or for another arch
+        rule = {"names": entry["names"], "action": entry["action"]}
+        for key in ("args", "errnoRet"):
+            if entry.get(key) is not None:
+                rule[key] = entry[key]
+        rules.append(rule)
+    out = {"defaultAction": prof["defaultAction"],
+           "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+           "syscalls": rules}
+    if prof.get("defaultErrnoRet") is not None:
+        out["defaultErrnoRet"] = prof["defaultErrnoRet"]
+    return out
+
+
 def base_spec(spawner, tmp, generators):
     """config.json written by the first of generators (paths) whose `spec` works."""
     for exe in generators:
@@ -472,6 +503,14 @@ class Bench:
         raise OpError("container init %d still running after %gs" % (pid, limit))
 
     # ---- operations: each returns the timed Sample -----------------------
+
+    def op_run_seccomp(self, rt):
+        cid = self.new_id()
+        try:
+            self.write_config(rt, "seccomp", cid)
+            return self.call(rt, "run", "--bundle", rt.bundles["seccomp"], cid)
+        finally:
+            self.remove(rt, cid)
 
     def op_run(self, rt):
         cid = self.new_id()
@@ -715,10 +754,20 @@ class Bench:
         spec.setdefault("process", {})["terminal"] = False
         spec["root"] = {"path": rootfs, "readonly": True}
         spec.setdefault("linux", {}).pop("resources", None)
+        profile = engine_seccomp() if "run_seccomp" in a.ops else None
+        if "run_seccomp" in a.ops and profile is None:
+            a.ops.remove("run_seccomp")
+            self.notes.append("`run_seccomp` skipped: no %s (Debian's containers-common)"
+                              % ENGINE_PROFILE)
         for rt in self.runtimes:
-            for kind, argv in (("true", ["true"]), ("sleep", ["sleep", "1000"])):
+            kinds = [("true", ["true"]), ("sleep", ["sleep", "1000"])]
+            if profile is not None:
+                kinds.append(("seccomp", ["true"]))
+            for kind, argv in kinds:
                 cfg = copy.deepcopy(spec)
                 cfg["process"]["args"] = argv
+                if kind == "seccomp":
+                    cfg["linux"]["seccomp"] = profile
                 if rt.name == "crun":
                     cfg["ociVersion"] = "1.0.2"  # crun 1.8.1 rejects >= 1.2.0
                 d = os.path.join(self.tmp, "bundle-%s-%s" % (rt.name, kind))
