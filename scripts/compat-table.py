@@ -7,9 +7,10 @@ file (``pytest --junitxml=FILE``) and, optionally, runc-bats' results.tsv:
 
     works    every mapped test that ran passed (and at least one ran)
     partial  some passed, some failed (a listed expected failure is a failure)
-    not yet  none passed, no mapped test ran, or (for a command) pyrunc has no
-             pyrunc/commands/<name>.py, i.e. `pyrunc <name>` answers
-             '"<name>" is not supported by pyrunc yet'
+    not yet  none passed, no mapped test ran, or (for a command) pyrunc has
+             neither pyrunc/commands/<name>.py nor a handler for it in the command
+             table, i.e. `pyrunc <name>` answers '"<name>" is not supported by
+             pyrunc yet'
 
 Evidence patterns:
     tests/...            a pytest node-id prefix: a file, or file::test_name_prefix
@@ -30,6 +31,7 @@ Standard library only.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import difflib
 import os
@@ -106,6 +108,8 @@ ROWS = [
     (COMMAND, "state", [
         IT + "test_cli_output.py::test_state_",
         IT + "test_lifecycle.py::test_missing_container",
+        "tests/unit/test_state_file.py",
+        "tests/unit/test_jsonio.py",
         "state.bats",
     ], ""),
     (COMMAND, "list", [
@@ -462,7 +466,42 @@ class Result:
 
 
 def command_exists(name: str, repo: Path = REPO) -> bool:
-    return (repo / "pyrunc" / "commands" / f"{name}.py").is_file()
+    """pyrunc/commands/<name>.py, or the function the command table names as the
+    command's handler (state, start, kill, delete)."""
+    if (repo / "pyrunc" / "commands" / f"{name}.py").is_file():
+        return True
+    handler = table_handlers(repo).get(name)
+    if handler is None:
+        return False
+    module, _, function = handler.partition(":")
+    path = repo.joinpath(*module.split(".")).with_suffix(".py")
+    try:
+        tree = ast.parse(path.read_text())
+    except (OSError, SyntaxError):
+        return False
+    return any(isinstance(n, ast.FunctionDef) and n.name == function for n in tree.body)
+
+
+def table_handlers(repo: Path = REPO) -> dict[str, str]:
+    """{command: "module:function"} from pyrunc/cli/table.py's COMMANDS, read as
+    source (the table is plain data; pyrunc is not imported)."""
+    try:
+        tree = ast.parse((repo / "pyrunc" / "cli" / "table.py").read_text())
+    except (OSError, SyntaxError):
+        return {}
+    out = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "COMMANDS" for t in node.targets)):
+            continue
+        if not isinstance(node.value, ast.Dict):
+            continue
+        for key, value in zip(node.value.keys, node.value.values):
+            if not (isinstance(key, ast.Constant) and isinstance(value, ast.Dict)):
+                continue
+            for k, v in zip(value.keys, value.values):
+                if isinstance(k, ast.Constant) and k.value == "handler" and isinstance(v, ast.Constant):
+                    out[key.value] = v.value
+    return out
 
 
 def evaluate(row, junit: dict, bats: dict | None, repo: Path = REPO) -> Result:
