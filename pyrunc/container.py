@@ -9,7 +9,7 @@ import select
 import time
 
 from pyrunc import lean_os as os
-from pyrunc import log, state as st
+from pyrunc import state as st
 from pyrunc.errors import RuntimeFailure
 from pyrunc.signals import SIGKILL, parse_signal
 from pyrunc.state import START_ERROR, Container
@@ -173,6 +173,8 @@ def _signal_cgroup(container, signal_number):
             manager.freeze()
             froze = True
         except RuntimeFailure as e:
+            from pyrunc import log
+
             log.warning(str(e))
     try:
         me = os.getpid()
@@ -305,7 +307,7 @@ def destroy(container):
         cgroups.remove(container.data["cgroup"])
     container.remove()
     if poststop:
-        from pyrunc import hooks  # only when there are hooks: delete stays light
+        from pyrunc import hooks, log  # only when there are hooks: delete stays light
 
         hooks.run_hooks_warn("poststop", hooks.stored(container.data["hooks"], "poststop"),
                              state, log.warning)

@@ -239,3 +239,15 @@ def quote(s):
                 out.append("\\U%08x" % cp)
     out.append('"')
     return "".join(out)
+
+
+def _apply_recorded_options():
+    # main records the command line's options before any command runs and loads
+    # this module only when something is logged (see pyrunc.main._configure_log).
+    import pyrunc
+
+    if pyrunc.log_options is not None:
+        configure(*pyrunc.log_options)
+
+
+_apply_recorded_options()

@@ -78,7 +78,6 @@ def execute(argv=None, prog=None):
             return 1
         return clickapp.complete(prog, completion)
 
-    from pyrunc import log
     from pyrunc.errors import RuntimeFailure, UsageError
 
     try:
@@ -99,10 +98,10 @@ def execute(argv=None, prog=None):
         except UsageError as e:
             if e.help_text:
                 _stdout(e.help_text)
-            _report(log, e.message)
+            _report(e.message)
             return e.exit_code
         except RuntimeFailure as e:
-            _report(log, e.message)
+            _report(e.message)
             return e.exit_code
     except KeyboardInterrupt:
         return 130
@@ -114,7 +113,9 @@ def execute(argv=None, prog=None):
         raise
     except Exception as e:  # a bug: say what, keep the traceback for --debug
         message = "internal error: %s: %s" % (type(e).__name__, e)
-        _report(log, message)
+        _report(message)
+        from pyrunc import log
+
         if log.debug_enabled():
             import traceback
             _stderr(traceback.format_exc())
@@ -122,8 +123,14 @@ def execute(argv=None, prog=None):
 
 
 def _configure_log(g):
-    from pyrunc import log
-    log.configure(g.log, g.log_format, g.debug)
+    # Recorded, not applied: pyrunc.log applies them when it is first loaded, so a
+    # command that logs nothing (`state`, a successful `kill`) never loads it.
+    import pyrunc
+
+    pyrunc.log_options = (g.log, g.log_format, g.debug)
+    log = sys.modules.get("pyrunc.log")
+    if log is not None:  # loaded already (tests, embedding): apply them now
+        log.configure(*pyrunc.log_options)
 
 
 def _handler(name):
@@ -152,7 +159,9 @@ def _command_module(name):
     return sys.modules[modname]
 
 
-def _report(log, message):
+def _report(message):
+    from pyrunc import log
+
     log.error(message)
     if not log.is_stderr():
         _stderr(message + "\n")

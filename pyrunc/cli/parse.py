@@ -22,7 +22,6 @@ module imports only `os` and pyrunc's small modules.
 from pyrunc import lean_os as os
 from pyrunc.cli import table as _table
 from pyrunc.errors import UsageError
-from pyrunc.log import quote as _go_quote
 
 BOOL = _table.BOOL
 STRING = _table.STRING
@@ -31,6 +30,13 @@ UINT = _table.UINT
 DURATION = _table.DURATION
 STRING_LIST = _table.STRING_LIST
 INT_LIST = _table.INT_LIST
+
+
+def _go_quote(s):
+    """Go's %q, for error texts (loaded only on an error)."""
+    from pyrunc.log import quote
+
+    return quote(s)
 
 
 class Globals:

@@ -328,3 +328,31 @@ def test_main_exits_with_status_and_flushes_python_buffers(tmp_path):
     assert "container does not exist" in proc.stderr
     proc = _main_in_a_fresh_interpreter(tmp_path, "print('buffered')", ["--root", root, "list", "-q"])
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "buffered\n", "")
+
+
+def test_log_options_apply_when_the_log_module_is_first_loaded(tmp_path):
+    """main records --log/--log-format/--debug; pyrunc.log, loaded only when something
+    is logged, applies them then."""
+    root, logfile = str(tmp_path / "root"), str(tmp_path / "log.json")
+    argv = ["--log", logfile, "--log-format", "json", "--root", root, "state", "nope"]
+    before = "import pyrunc.main as m; assert 'pyrunc.log' not in sys.modules"
+    proc = _main_in_a_fresh_interpreter(tmp_path, before, argv)
+    assert proc.returncode == 1 and proc.stderr == "container does not exist\n"
+    lines = open(logfile).read().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["msg"] == "container does not exist"
+
+
+def test_a_light_command_that_succeeds_never_loads_the_log_module(tmp_path):
+    root = tmp_path / "root"
+    (root / "c1").mkdir(parents=True)
+    import marshal
+
+    (root / "c1" / "state").write_bytes(marshal.dumps({"ociVersion": "1.3.0", "pid": 0}))
+    code = ("import sys; sys.path.insert(0, %r); from pyrunc.main import execute; "
+            "rc = execute(['--log', %r, '--log-format', 'json', '--root', %r, 'state', 'c1']); "
+            "print(rc, 'pyrunc.log' in sys.modules, 'pyrunc.cli.parse' in sys.modules)"
+            % (os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+               str(tmp_path / "log"), str(root)))
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True).stdout
+    assert out.endswith("}0 False True\n"), out  # the state JSON (no newline), then the check
+    assert not (tmp_path / "log").exists()
