@@ -11,8 +11,8 @@ is kept in `marshal` format: that serialiser is built into the interpreter and
 already loaded at start-up, while a JSON reader would load `_json`, a shared
 library costing about 0.3 ms, a third of what `state` or `kill` may spend on
 top of the interpreter. What the file holds is plain data (dicts, lists, str,
-int, bool, None). Only pyrunc writes it, in a directory only root can enter,
-which is what makes unmarshalling it safe. `pyrunc state ID` shows the
+int, bool, None). Only pyrunc writes it, in a directory only the runtime's
+user can enter (mode 0700), which is what makes unmarshalling it safe. `pyrunc state ID` shows the
 runtime-spec state; to read the whole record:
 
     python3 -c 'import marshal, pprint, sys; pprint.pprint(marshal.load(open(sys.argv[1], "rb")))' ROOT/ID/state
