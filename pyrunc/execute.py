@@ -36,14 +36,21 @@ def _fail(message):
     return RuntimeFailure(message, EXEC_FAILED)
 
 
+def run_exec(inv):
+    """`exec ID CMD [ARG...]` / `exec -p FILE ID` (the command table names this as
+    its handler)."""
+    return run(inv.globals.root, inv.args[0], inv.flags, inv.args[1:])
+
+
 def build_process(container, flags, args):
     """The process to run: --process FILE, or the container's own process with the
     command line's overrides (runc's rules)."""
-    from pyrunc import jsonio
     from pyrunc.spec.process import parse_process
 
     warnings = []
     if flags.get("process"):
+        from pyrunc import jsonio
+
         try:
             raw = jsonio.load_file(flags["process"])
         except (OSError, ValueError) as e:

@@ -53,7 +53,6 @@ PYRUNC_ALLOWED = frozenset({
     "pyrunc.commands",
     "pyrunc.commands.create",
     "pyrunc.commands.run",
-    "pyrunc.commands.exec",
     "pyrunc.execute",
     "pyrunc.create",
     "pyrunc.stdio",
@@ -339,6 +338,8 @@ def test_exec_stays_within_the_import_allowlist(rt, bundle, cid, launcher, start
     assert not {"pyrunc.create", "pyrunc.sync", "pyrunc.rootfs"} & traced.modules("exec")
     assert not {"pyrunc.cgroups.layout", "pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid",
                 "pyrunc.cgroups.v2"} & traced.modules("exec")
-    # Nor the whole config model: only its process part.
+    # Nor the commands package (the table names execute.run_exec), nor the whole
+    # config model: only its process part.
+    assert "pyrunc.commands" not in traced.modules("exec")
     assert "pyrunc.spec.process" in traced.modules("exec")
     assert "pyrunc.spec.model" not in traced.modules("exec")
