@@ -49,22 +49,22 @@ def keyed(base, key):
     return f'{base}["{key}"]'
 
 
-def str_field(d, key, base, default=None):
+def _typed(d, key, base, kind, noun, default):
+    """d[key] when it is of type `kind`; `default` when absent or null."""
     v = d.get(key)
     if v is None:
         return default
-    if type(v) is not str:
-        raise ConfigError(at(base, key), "must be a string")
+    if type(v) is not kind:
+        raise ConfigError(at(base, key), "must be " + noun)
     return v
+
+
+def str_field(d, key, base, default=None):
+    return _typed(d, key, base, str, "a string", default)
 
 
 def bool_field(d, key, base, default=False):
-    v = d.get(key)
-    if v is None:
-        return default
-    if type(v) is not bool:
-        raise ConfigError(at(base, key), "must be a boolean")
-    return v
+    return _typed(d, key, base, bool, "a boolean", default)
 
 
 def check_int(v, path, bounds):
@@ -90,30 +90,18 @@ def required(d, key, base):
 
 
 def obj_field(d, key, base):
-    v = d.get(key)
-    if v is None:
-        return None
-    if type(v) is not dict:
-        raise ConfigError(at(base, key), "must be an object")
-    return v
+    return _typed(d, key, base, dict, "an object", None)
 
 
 def list_field(d, key, base):
-    v = d.get(key)
-    if v is None:
-        return None
-    if type(v) is not list:
-        raise ConfigError(at(base, key), "must be an array")
-    return v
+    return _typed(d, key, base, list, "an array", None)
 
 
 def str_list(d, key, base, default=None):
     """An array of strings; `default` when absent."""
-    v = d.get(key)
+    v = list_field(d, key, base)
     if v is None:
         return default
-    if type(v) is not list:
-        raise ConfigError(at(base, key), "must be an array")
     for i, s in enumerate(v):
         if type(s) is not str:
             raise ConfigError(f"{at(base, key)}[{i}]", "must be a string")
@@ -122,11 +110,9 @@ def str_list(d, key, base, default=None):
 
 def str_map(d, key, base):
     """An object whose values are all strings (annotations, sysctl)."""
-    v = d.get(key)
+    v = obj_field(d, key, base)
     if v is None:
         return {}
-    if type(v) is not dict:
-        raise ConfigError(at(base, key), "must be an object")
     for k, s in v.items():
         if type(s) is not str:
             raise ConfigError(keyed(at(base, key), k), "must be a string")
@@ -134,11 +120,9 @@ def str_map(d, key, base):
 
 
 def uint_list(d, key, base, bounds):
-    v = d.get(key)
+    v = list_field(d, key, base)
     if v is None:
         return []
-    if type(v) is not list:
-        raise ConfigError(at(base, key), "must be an array")
     for i, n in enumerate(v):
         check_int(n, f"{at(base, key)}[{i}]", bounds)
     return v
