@@ -380,6 +380,37 @@ def test_invalid_profile_is_refused(rt, bundle, cid):
     assert rt.list_ids() == []
 
 
+def test_invalid_profile_fails_create_with_the_init_set_up_and_leaves_nothing(rt, bundle, cid):
+    """The runtime compiles the filter while the init sets up (sync.SECCOMP): a
+    profile that does not compile still fails create with its reason, with no
+    container, cgroup or process left (the leak guard checks the last two)."""
+    b = bundle(["true"], linux={"seccomp": deny(["mkdir"], action="SCMP_ACT_BOGUS")})
+    proc = rt("create", "--bundle", b.path, cid)
+    assert proc.returncode != 0
+    assert "unable to start container process: " in proc.stderr and "SCMP_ACT_BOGUS" in proc.stderr
+    assert rt.list_ids() == []
+
+
+def test_exec_uses_the_filter_create_kept_and_compiles_one_when_it_is_missing(rt, bundle, cid):
+    b = bundle(["sleep", "1000"], linux={"seccomp": deny(["mkdir", "mkdirat"])},
+               process={"noNewPrivileges": True})
+    assert rt.run_detached(cid, b).returncode == 0, rt.err(cid)
+    try:
+        kept = os.path.join(rt.root, cid, "seccomp")
+        assert os.path.getsize(kept) > 0
+        # With the kept program, then without it, as for a container made before
+        # pyrunc kept one: exec compiles the filter from the state then.
+        for kept_there in (True, False):
+            if not kept_there:
+                os.unlink(kept)
+            proc = rt("exec", cid, "sh", "-c", "mkdir /tmp/x; echo rc=$?; grep ^Seccomp: /proc/self/status")
+            assert proc.returncode == 0, proc.stderr
+            assert "rc=1" in proc.stdout and "Seccomp:\t2" in proc.stdout
+            assert "Operation not permitted" in proc.stderr
+    finally:
+        rt.delete_force(cid)
+
+
 def test_start_container_hook_runs_under_the_filter(rt, bundle, cid, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
