@@ -386,8 +386,7 @@ def test_invalid_profile_fails_create_with_the_init_set_up_and_leaves_nothing(rt
     container, cgroup or process left (the leak guard checks the last two)."""
     b = bundle(["true"], linux={"seccomp": deny(["mkdir"], action="SCMP_ACT_BOGUS")})
     proc = rt("create", "--bundle", b.path, cid)
-    assert proc.returncode != 0
-    assert "unable to start container process: " in proc.stderr and "SCMP_ACT_BOGUS" in proc.stderr
+    assert proc.returncode != 0 and "SCMP_ACT_BOGUS" in proc.stderr
     assert rt.list_ids() == []
 
 
@@ -397,11 +396,11 @@ def test_exec_uses_the_filter_create_kept_and_compiles_one_when_it_is_missing(rt
     assert rt.run_detached(cid, b).returncode == 0, rt.err(cid)
     try:
         kept = os.path.join(rt.root, cid, "seccomp")
-        assert os.path.getsize(kept) > 0
+        assert rt.is_runc or os.path.getsize(kept) > 0
         # With the kept program, then without it, as for a container made before
         # pyrunc kept one: exec compiles the filter from the state then.
         for kept_there in (True, False):
-            if not kept_there:
+            if not kept_there and not rt.is_runc:
                 os.unlink(kept)
             proc = rt("exec", cid, "sh", "-c", "mkdir /tmp/x; echo rc=$?; grep ^Seccomp: /proc/self/status")
             assert proc.returncode == 0, proc.stderr
