@@ -311,19 +311,24 @@ def compile(seccomp):  # noqa: A001 - the module's verb
         else:
             alternatives = [tuple(conds)]
         handlers = [(alt, action) for alt in alternatives]
-        for name in entry["names"]:
-            known = False
-            for arch in arch_names:
-                nr = tables[arch].get(name)
-                if nr is None:
-                    continue
-                known = True
-                if highest[arch] is None or nr > highest[arch]:
-                    highest[arch] = nr
-                if action == default:
-                    continue   # redundant (libseccomp would refuse it)
-                per_arch[arch].setdefault(nr, []).extend(handlers)
-            if not known:
+        names = entry["names"]
+        known = set()
+        for arch in arch_names:
+            table = tables[arch]
+            nrs = [table[name] for name in names if name in table]
+            if not nrs:
+                continue
+            known.update(name for name in names if name in table)
+            top = max(nrs)
+            if highest[arch] is None or top > highest[arch]:
+                highest[arch] = top
+            if action == default:
+                continue   # redundant (libseccomp would refuse it)
+            per = per_arch[arch]
+            for nr in nrs:
+                per.setdefault(nr, []).extend(handlers)
+        for name in names:
+            if name not in known:
                 if name not in unknown:
                     unknown.append(name)
             elif action != default:
