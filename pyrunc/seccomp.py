@@ -38,8 +38,9 @@ Semantics follow what runc 1.1 does with libseccomp, where the spec leaves room:
 
 The program is a balanced decision tree over syscall-number intervals per arch:
 about log2(intervals) comparisons per syscall instead of a linear scan. Jumps
-are assembled from labels; a conditional jump farther than 255 instructions
-is rewritten through an unconditional `ja` trampoline.
+are assembled from labels; where a conditional jump would reach farther than 255
+instructions (near the root of a large tree, to a later arch's section) the
+generator sends it through an unconditional `ja` right behind it.
 
 Seccomp agents (SCMP_ACT_NOTIFY, runtime-spec config-linux.md "Seccomp" and
 runtime.md's ContainerProcessState; runc 1.1.5's behaviour):
@@ -510,46 +511,10 @@ class _Asm:
         self.count += 1
 
     def assemble(self):
-        items = self.items
-        pos = _positions(items)
-        while _far_jumps(items, pos):
-            # Only for jumps the generator did not route through via_ja() itself.
-            items = self._with_trampolines(items, pos)
-            pos = _positions(items)
-        return self._emit(items, pos)
-
-    @staticmethod
-    def _with_trampolines(items, pos):
-        """Conditional jumps reach 255 instructions ahead: a farther one goes through
-        `ja` (32-bit offset) trampolines placed right behind it."""
-        out = []
-        index = 0
-        for item in items:
-            if type(item) is _Label:
-                out.append(item)
-                continue
-            code, jt, jf, k = item
-            conditional = code not in _UNCONDITIONAL
-            far_t = conditional and jt is not None and pos[jt] - index - 1 > _REACH
-            far_f = conditional and jf is not None and pos[jf] - index - 1 > _REACH
-            index += 1
-            if not (far_t or far_f):
-                out.append(item)
-                continue
-            after = _Label()
-            tramps = []
-            if far_t:
-                t = _Label()
-                tramps += [t, [BPF_JA, None, None, jt]]
-                jt = t
-            if far_f:
-                f = _Label()
-                tramps += [f, [BPF_JA, None, None, jf]]
-                jf = f
-            out.append([code, jt if jt is not None else after, jf if jf is not None else after, k])
-            out.extend(tramps)
-            out.append(after)
-        return out
+        """The instructions, jump labels resolved. Every conditional jump is within
+        reach: the generator routes the far ones through via_ja() as it goes (the
+        check in _emit guards that)."""
+        return self._emit(self.items, _positions(self.items))
 
     @staticmethod
     def _emit(items, pos):
@@ -574,21 +539,6 @@ class _Asm:
 
 _REACH = 255   # the farthest a conditional jump goes (8-bit offsets)
 _UNCONDITIONAL = (BPF_JA, BPF_LD_W_ABS, BPF_ALU_AND_K, BPF_RET_K)
-
-
-def _far_jumps(items, pos):
-    """Whether a conditional jump's target lies beyond its reach."""
-    index = 0
-    for item in items:
-        if type(item) is _Label:
-            continue
-        index += 1   # now the position after this instruction
-        code, jt, jf, _ = item
-        if code in _UNCONDITIONAL:
-            continue
-        if (jt is not None and pos[jt] - index > _REACH) or (jf is not None and pos[jf] - index > _REACH):
-            return True
-    return False
 
 
 def _positions(items):
