@@ -5,7 +5,8 @@ and imports `re`: ~12 ms on every call, more than `state` itself needs. This
 launcher names the interpreter by absolute path (engines call the runtime with an
 empty or foreign PATH), passes `-I -S` (no site, and no PYTHON* variables from the
 caller), puts the directories holding pyrunc and cffi's backend on sys.path, and
-calls main().
+calls main(). It also writes the module packs (pyrunc.modpack) the launcher
+reads: each hot command's modules in one file.
 
     python -m pyrunc.launcher /usr/local/bin/pyrunc [--source DIR]
 """
@@ -18,6 +19,8 @@ TEMPLATE = """#!{python} -IS
 import sys
 sys.path.insert(0, {first!r})
 sys.path += {rest!r}
+from pyrunc.modpack import install
+install(sys.argv[1:])
 from pyrunc.main import main
 main()
 """
@@ -46,11 +49,23 @@ def write(dest, source=None, python=None):
     python = python or os.path.realpath(sys.executable)
     paths = paths_for(source)
     text = TEMPLATE.format(python=python, first=paths[0], rest=paths[1:])
+    _write_packs(paths[0])
     tmp = dest + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
     os.chmod(tmp, 0o755)
     os.rename(tmp, dest)
+
+
+def _write_packs(pkg_parent):
+    """The packs of the package the launcher names (a failure only costs speed)."""
+    from pyrunc import modpack
+
+    try:
+        modpack.write_packs(os.path.join(pkg_parent, "pyrunc"))
+    except (OSError, SyntaxError) as e:
+        print(f"pyrunc.launcher: no module packs ({e}); imports take the standard way",
+              file=sys.stderr)
 
 
 def main(argv):

@@ -14,6 +14,7 @@ not hot and are not checked.)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -40,6 +41,7 @@ STDLIB_ALLOWED = frozenset({
 # Every pyrunc module a hot command may load, runtime and forked init together.
 PYRUNC_ALLOWED = frozenset({
     "pyrunc",
+    "pyrunc.modpack",  # the launcher's module packs
     "pyrunc._native",
     "pyrunc.lean_os",
     "pyrunc.main",
@@ -236,6 +238,43 @@ def _check(label, loaded, startup):
     return f"{label}: " + "; ".join(problems) if problems else ""
 
 
+# Loaded by every command before its pack is read, or never packed: the cffi
+# module (an extension) and the cgroup backends (which one depends on the host).
+NOT_PACKED = frozenset({"pyrunc", "pyrunc.modpack", "pyrunc._native", "pyrunc.cgroups.v1",
+                        "pyrunc.cgroups.hybrid", "pyrunc.cgroups.v2", "pyrunc.cgroups.disabled",
+                        "pyrunc.cgroups.systemd"})
+
+
+@pytest.fixture(scope="module")
+def packs(launcher) -> dict:
+    """pyrunc.modpack.PACKS of the package the launcher runs (read by its own
+    interpreter with its own sys.path lines: these tests never import pyrunc)."""
+    path, interp = launcher
+    with open(path) as f:
+        text = f.read()
+    assert "pyrunc.modpack" in text, f"{path} does not read module packs (pyrunc.modpack)"
+    setup = text.split("from pyrunc", 1)[0]
+    code = setup + "import json\nfrom pyrunc.modpack import PACKS\nprint(json.dumps(PACKS))\n"
+    proc = subprocess.run([interp, "-IS", "-c", code], capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _assert_packs_match(packs, traced, labels):
+    """Each command's module pack (pyrunc.modpack.PACKS) holds exactly the pyrunc
+    modules it loaded here: a missing one is imported the slow way, an extra one is
+    read for nothing."""
+    problems = []
+    for label in labels:
+        loaded = {m for m in traced.modules(label) if m.startswith("pyrunc")} - NOT_PACKED
+        packed = set(packs[label.split()[0]])
+        if loaded != packed:
+            problems.append(f"{label}: not packed {sorted(loaded - packed)}, "
+                            f"packed but not loaded {sorted(packed - loaded)}")
+    assert not problems, "pyrunc.modpack.PACKS is out of step:\n  " + "\n  ".join(problems)
+
+
 def _assert_all_within_budget(traced, startup, labels):
     failures = [msg for msg in (_check(label, traced.modules(label), startup) for label in labels) if msg]
     assert not failures, "hot-path imports outside the budget (performance.md §6.2):\n  " + "\n  ".join(failures)
@@ -244,7 +283,8 @@ def _assert_all_within_budget(traced, startup, labels):
 # -- the tests ------------------------------------------------------------------------------
 
 
-def test_lifecycle_commands_stay_within_the_import_allowlist(rt, bundle, cid, launcher, startup_modules):
+def test_lifecycle_commands_stay_within_the_import_allowlist(rt, bundle, cid, launcher, startup_modules,
+                                                             packs):
     traced = Traced(rt, launcher)
     b = bundle(["sleep", "30"])
     created = False
@@ -275,9 +315,11 @@ def test_lifecycle_commands_stay_within_the_import_allowlist(rt, bundle, cid, la
     for label in ("state created", "start", "state running", "kill", "delete"):
         assert not {"_json", "pyrunc.commands", "pyrunc.log"} & traced.modules(label), label
     _assert_all_within_budget(traced, startup_modules, list(traced.logs))
+    _assert_packs_match(packs, traced, list(traced.logs))
 
 
-def test_foreground_run_stays_within_the_import_allowlist(rt, bundle, cid, launcher, startup_modules):
+def test_foreground_run_stays_within_the_import_allowlist(rt, bundle, cid, launcher, startup_modules,
+                                                          packs):
     traced = Traced(rt, launcher)
     b = bundle(["true"])
     try:
@@ -287,6 +329,7 @@ def test_foreground_run_stays_within_the_import_allowlist(rt, bundle, cid, launc
             rt.delete_force(cid)
     assert "pyrunc.init" in traced.modules("run")
     _assert_all_within_budget(traced, startup_modules, ["run"])
+    _assert_packs_match(packs, traced, ["run"])
 
 
 def test_detached_run_and_forced_delete_stay_within_the_import_allowlist(rt, bundle, cid, launcher,
@@ -317,7 +360,7 @@ def test_failing_create_stays_within_the_import_allowlist(rt, bundle, cid, launc
     _assert_all_within_budget(traced, startup_modules, ["failing create"])
 
 
-def test_exec_stays_within_the_import_allowlist(rt, bundle, cid, launcher, startup_modules):
+def test_exec_stays_within_the_import_allowlist(rt, bundle, cid, launcher, startup_modules, packs):
     """`exec` is on performance.md §6.2's list of hot commands too."""
     traced = Traced(rt, launcher)
     b = bundle(["sleep", "30"])
@@ -333,6 +376,7 @@ def test_exec_stays_within_the_import_allowlist(rt, bundle, cid, launcher, start
         pytest.skip("exec is not implemented by this runtime yet")
     assert rc == 0, f"exec exited {rc}:\n{text}"
     _assert_all_within_budget(traced, startup_modules, ["exec"])
+    _assert_packs_match(packs, traced, ["exec"])
     # exec joins a container: none of the machinery that creates one, and no cgroup
     # backend (the base Manager places a process from the state alone).
     assert not {"pyrunc.create", "pyrunc.sync", "pyrunc.rootfs"} & traced.modules("exec")

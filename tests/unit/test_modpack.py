@@ -1,0 +1,162 @@
+"""Module packs (pyrunc.modpack): each hot command's modules compiled into one file.
+
+A pack must only ever be a faster way to the same code: these tests build packs
+of a throw-away package and of pyrunc itself, and check that an edited source, a
+pack from another Python, a missing or foreign file all fall back to the standard
+import.
+"""
+
+import marshal
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from pyrunc import modpack
+from pyrunc.cli import table
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["state", "x"], "state"),
+    (["--root", "/run/x", "--log", "/l.json", "--log-format", "json", "create", "-b", "b", "x"], "create"),
+    (["--root=/run/x", "--debug", "kill", "x", "9"], "kill"),
+    (["-root", "/run/pyrunc", "run", "x"], "run"),
+    (["--rootless", "true", "--cgroup-manager", "disabled", "delete", "x"], "delete"),
+    (["--systemd-cgroup", "exec", "x", "true"], "exec"),
+    # A global option's value that looks like a command is not the command.
+    (["--root", "state", "start", "x"], "start"),
+    (["--debug"], None),
+    ([], None),
+])
+def test_command_in(argv, command):
+    assert modpack.command_in(argv) == command
+
+
+def test_global_value_options_are_the_tables_string_globals():
+    names = {flag[0][0] for flag in table.GLOBAL_FLAGS if flag[1] == table.STRING}
+    assert modpack.GLOBAL_VALUE_OPTIONS == names
+
+
+def test_every_packed_module_has_a_source():
+    for command, names in modpack.PACKS.items():
+        assert len(set(names)) == len(names), command
+        for name in names:
+            path, _ = modpack.source_of(name)
+            assert os.path.isfile(path), (command, name, path)
+
+
+def test_hot_commands_have_packs():
+    # `exec` and the lifecycle commands: what engines call on every container.
+    assert set(modpack.PACKS) == {"create", "run", "start", "state", "kill", "delete", "exec"}
+
+
+# -- a throw-away package ------------------------------------------------------------------
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A package `pkgN` with a submodule, importable from tmp_path; the modules and
+    any finder installed are removed afterwards."""
+    name = "modpack_probe_" + uuid.uuid4().hex[:8]
+    pkg = tmp_path / name
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("VALUE = 'package'\n")
+    (pkg / "mod.py").write_text("VALUE = 'from the source v1'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = list(sys.meta_path)
+    yield name, pkg
+    sys.meta_path[:] = before
+    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+        del sys.modules[key]
+
+
+def _pack(name, pkg, names=None):
+    return modpack.build(names or [name, name + ".mod"], package_dir=str(pkg))
+
+
+def _install(data, tmp_path, magic=None):
+    if magic is not None:
+        data = marshal.dumps((magic, marshal.loads(data)[1]))
+    modpack.PACKS["probe"] = ()
+    try:
+        with open(modpack.pack_path("probe", str(tmp_path)), "wb") as f:
+            f.write(data)
+        return modpack.install(["probe"], directory=str(tmp_path))
+    finally:
+        del modpack.PACKS["probe"]
+
+
+def test_pack_serves_its_modules(package, tmp_path):
+    name, pkg = package
+    finder = _install(_pack(name, pkg), tmp_path)
+    assert isinstance(finder, modpack.PackFinder)
+    mod = __import__(name + ".mod", fromlist=["VALUE"])
+    assert mod.VALUE == "from the source v1"
+    assert mod.__spec__.loader is finder
+    assert mod.__file__ == str(pkg / "mod.py")
+    parent = sys.modules[name]
+    assert parent.__spec__.loader is finder and parent.__path__ == [str(pkg)]
+
+
+def test_edited_source_is_imported_the_standard_way(package, tmp_path):
+    name, pkg = package
+    finder = _install(_pack(name, pkg), tmp_path)
+    (pkg / "mod.py").write_text("VALUE = 'from the edited source, v2'\n")
+    mod = __import__(name + ".mod", fromlist=["VALUE"])
+    assert mod.VALUE == "from the edited source, v2"
+    assert mod.__spec__.loader is not finder
+    assert sys.modules[name].__spec__.loader is finder  # unchanged: still from the pack
+
+
+def test_same_size_edit_is_seen_through_the_mtime(package, tmp_path):
+    name, pkg = package
+    data = _pack(name, pkg)
+    path = pkg / "mod.py"
+    path.write_text("VALUE = 'from the source v2'\n")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    _install(data, tmp_path)
+    assert __import__(name + ".mod", fromlist=["VALUE"]).VALUE == "from the source v2"
+
+
+def test_pack_of_another_python_is_not_read(package, tmp_path):
+    name, pkg = package
+    assert _install(_pack(name, pkg), tmp_path, magic=b"\x00\x00\r\n") is None
+    assert __import__(name + ".mod", fromlist=["VALUE"]).__spec__.loader.__class__.__name__ == \
+        "SourceFileLoader"
+
+
+def test_unreadable_pack_and_unknown_commands_install_nothing(tmp_path):
+    before = list(sys.meta_path)
+    assert _install(b"not marshal data", tmp_path) is None
+    assert modpack.install(["list"], directory=str(tmp_path)) is None
+    assert modpack.install(["state", "x"], directory=str(tmp_path / "none")) is None
+    assert sys.meta_path == before
+
+
+def test_written_packs_run_pyrunc(tmp_path):
+    """The real packs, in a fresh interpreter started like the launcher starts one:
+    every module of the pack comes from it, and the command works."""
+    written = modpack.write_packs(directory=str(tmp_path))
+    assert sorted(os.path.basename(p).split("-")[1].split(".")[0] for p in written) == \
+        sorted(modpack.PACKS)
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {REPO!r})\n"
+        "from pyrunc import modpack\n"
+        f"finder = modpack.install(['--root', '/nonexistent', 'state', 'x'], directory={str(tmp_path)!r})\n"
+        "from pyrunc.main import execute\n"
+        "status = execute(['--version'])\n"
+        "names = modpack.PACKS['state']\n"
+        "loaded = [n for n in names if n in sys.modules]\n"
+        "print(status, len(loaded), all(sys.modules[n].__spec__.loader is finder for n in loaded))\n"
+    )
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    status, count, from_pack = out.stdout.split()[-3:]
+    assert (status, from_pack) == ("0", "True") and int(count) >= 5, out.stdout
