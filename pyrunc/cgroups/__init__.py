@@ -91,6 +91,41 @@ def write_file(directory, name, value):
         os.close(fd)
 
 
+class FileWriter:
+    """Writes several values into cgroup files of one directory, opening each file
+    once: one value per write(2), as files such as devices.allow take one rule per
+    write. Error texts as write_file's. A context manager; closes what it opened."""
+
+    __slots__ = ("directory", "fds")
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.fds = {}
+
+    def write(self, name, value):
+        path = self.directory + "/" + name
+        data = str(value)
+        fd = self.fds.get(name)
+        if fd is None:
+            try:
+                fd = self.fds[name] = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+            except OSError as e:
+                raise CgroupError(f'failed to write "{data}": openat2 {path}: {_reason(e)}',
+                                  e.errno) from None
+        try:
+            os.write(fd, data.encode())
+        except OSError as e:
+            raise CgroupError(f'failed to write "{data}": write {path}: {_reason(e)}', e.errno) from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
+
+
 def _reason(e):
     return (e.strerror or str(e)).lower() if isinstance(e, OSError) else str(e)
 

@@ -10,7 +10,7 @@ import errno
 
 from pyrunc import lean_os as os
 from pyrunc.cgroups import (
-    V1, CgroupError, Manager, canonical_keys, procs_of, read_file, read_int,
+    V1, CgroupError, FileWriter, Manager, canonical_keys, procs_of, read_file, read_int,
     write_file)
 
 # runc's default device rules (runc 1.5 specconv.AllowedDevices), appended after
@@ -298,9 +298,10 @@ class V1Manager(Manager):
         rules = device_rules(res.get("devices"), self.device_nodes)
         if not rules:
             return
-        d = self._dir("devices")
-        for rule in rules:
-            write_file(d, "devices.allow" if rule[0] else "devices.deny", device_rule_text(rule))
+        # Each file opened once: ten rules are the common case, written on every create.
+        with FileWriter(self._dir("devices")) as files:
+            for rule in rules:
+                files.write("devices.allow" if rule[0] else "devices.deny", device_rule_text(rule))
 
     def set_memory(self, res):
         mem = res.get("memory") or {}

@@ -349,34 +349,37 @@ def test_v1_missing_file_error_names_the_file(tmp_path):
     assert e.value.message.endswith("/blkio.leaf_weight: no such file or directory")
 
 
-def test_v1_device_rules_in_config_order(tmp_path):
+def test_v1_device_rules_in_config_order(tmp_path, monkeypatch):
     mgr = _fake_v1(tmp_path)
     log = []
-    real = v1.write_file
+    real = cgroups.FileWriter.write
 
-    def spy(d, name, value):
-        if name.startswith("devices."):
-            log.append((name, value))
-        else:
-            real(d, name, value)
+    def spy(self, name, value):
+        log.append((name, value))
+        real(self, name, value)
 
+    monkeypatch.setattr(cgroups.FileWriter, "write", spy)
     mgr.device_nodes = [("c", 10, 229), ("p", 0, 0)]
-    import pyrunc.cgroups.v1 as mod
-
-    orig = mod.write_file
-    mod.write_file = spy
-    try:
-        mgr.apply({"devices": [{"allow": False, "access": "rwm"},
-                               {"allow": True, "type": "c", "major": 10, "minor": 200, "access": "rw"},
-                               {"allow": False, "type": "b", "major": 8, "access": "m"}]})
-    finally:
-        mod.write_file = orig
+    mgr.apply({"devices": [{"allow": False, "access": "rwm"},
+                           {"allow": True, "type": "c", "major": 10, "minor": 200, "access": "rw"},
+                           {"allow": False, "type": "b", "major": 8, "access": "m"}]})
     assert log[:3] == [("devices.deny", "a"), ("devices.allow", "c 10:200 rw"), ("devices.deny", "b 8:* m")]
     # runc's defaults come after the config's rules; linux.devices nodes get no rule of
     # their own (a denied node stays denied, as dev.bats checks)
     assert log[3:5] == [("devices.allow", "c *:* m"), ("devices.allow", "b *:* m")]
     assert ("devices.allow", "c 10:229 rwm") not in log
     assert ("devices.allow", "c 5:2 rwm") in log
+    # Each file was opened once, and got one write per rule (the plain files of
+    # this fake tree hold them one after the other).
+    assert _read(mgr, "devices", "devices.deny") == "ab 8:* m"
+    assert _read(mgr, "devices", "devices.allow").startswith("c 10:200 rwc *:* mb *:* mc 1:3 rwm")
+
+
+def test_file_writer_error_names_the_value_and_file(tmp_path):
+    with pytest.raises(RuntimeFailure) as e:
+        with cgroups.FileWriter(str(tmp_path)) as files:
+            files.write("missing.file", 7)
+    assert e.value.message == f'failed to write "7": openat2 {tmp_path}/missing.file: no such file or directory'
 
 
 def test_no_device_rules_means_no_device_writes():
