@@ -609,6 +609,13 @@ def procs_of(path, recursive=True):
         text = read_file(path + "/cgroup.procs")
     except FileNotFoundError:
         return out
+    except OSError as e:
+        # cgroup v2 (cgroup-v2.rst): "in a threaded cgroup, reading this file fails
+        # with EOPNOTSUPP as all the processes belong to the thread root", whose
+        # cgroup.procs lists them. Its own sub-cgroups are still walked.
+        if e.errno != errno.EOPNOTSUPP:
+            raise
+        text = ""
     out.extend(int(x) for x in text.split())
     if recursive:
         try:

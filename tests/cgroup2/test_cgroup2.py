@@ -137,3 +137,33 @@ def test_device_rules_through_ebpf(rt, bundle, cid):
         results.append(proc.stdout.strip())
         assert not os.path.exists(cgroup_dir(b.cgroup))
     assert results == ["denied", "write-ok"]
+
+
+def test_forced_delete_removes_threaded_sub_cgroups(rt, bundle, cid, cleanup):
+    """runc's delete.bats "cgroupv2 with subcgroups": the container makes a threaded
+    sub-cgroup and moves a thread of a second process into it. cgroup.procs of a
+    threaded cgroup cannot be read (EOPNOTSUPP); delete --force still kills
+    everything and removes the whole tree."""
+    cleanup.append(cid)
+
+    def writable_cgroup_mount(cfg):
+        for m in cfg["mounts"]:
+            if m["destination"] == "/sys/fs/cgroup":
+                m["options"] = [o for o in m.get("options", []) if o != "ro"] + ["rw"]
+
+    b = bundle(["sleep", "1000"], edit=writable_cgroup_mount)
+    assert rt.run_detached(cid, b).returncode == 0, rt.err(cid)
+    assert rt._with_files(cid, ["exec", "-d", cid, "sleep", "2000"]).returncode == 0
+    ps = rt("exec", cid, "ps", "-o", "pid,args")
+    pid = next(line.split()[0] for line in ps.stdout.splitlines() if "sleep 2000" in line)
+    script = ("set -e; cd /sys/fs/cgroup; echo +pids > cgroup.subtree_control; mkdir foo; "
+              f"echo threaded > foo/cgroup.type; echo {pid} > foo/cgroup.threads; "
+              "cat foo/cgroup.threads")
+    proc = rt("exec", cid, "sh", "-c", script)
+    assert proc.returncode == 0 and proc.stdout.split() == [pid], (proc.stdout, proc.stderr)
+    d = cgroup_dir(b.cgroup)
+    assert os.path.isdir(d + "/foo")
+    proc = rt("delete", "--force", cid)
+    assert proc.returncode == 0, proc.stderr
+    assert rt("state", cid).returncode != 0
+    assert not os.path.exists(d)

@@ -837,3 +837,32 @@ def test_device_access_keeps_only_rwm():
     assert device_access("rwa") == "rw"
     assert device_access("mwr") == "rwm"
     assert device_access(None) == "rwm"
+
+
+def test_procs_of_walks_past_threaded_cgroups(tmp_path, monkeypatch):
+    """cgroup v2 refuses to list cgroup.procs of a threaded cgroup (EOPNOTSUPP: its
+    processes are listed by the thread root). Listing, and so `delete --force` and
+    `kill --all`, must go on to its sub-cgroups (runc's delete.bats "cgroupv2 with
+    subcgroups")."""
+    top = tmp_path / "ct"
+    (top / "threaded" / "deeper").mkdir(parents=True)
+    (top / "cgroup.procs").write_text("10\n11\n")
+    (top / "threaded" / "cgroup.procs").write_text("")
+    (top / "threaded" / "deeper" / "cgroup.procs").write_text("12\n")
+    real = cgroups.read_file
+
+    def read(path):
+        if path == str(top / "threaded" / "cgroup.procs"):
+            raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP), path)
+        return real(path)
+
+    monkeypatch.setattr(cgroups, "read_file", read)
+    assert sorted(cgroups.procs_of(str(top))) == [10, 11, 12]
+    assert cgroups.procs_of(str(top / "threaded"), recursive=False) == []
+
+    def broken(path):
+        raise OSError(errno.EIO, "I/O error", path)
+
+    monkeypatch.setattr(cgroups, "read_file", broken)
+    with pytest.raises(OSError):
+        cgroups.procs_of(str(top))
