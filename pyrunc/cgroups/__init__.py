@@ -77,24 +77,14 @@ def read_int(path, unlimited=None):
 def write_file(directory, name, value):
     """Write one value into a cgroup file, with runc's error texts:
     `failed to write "100": openat2 /…/cpu.shares: no such file or directory`."""
-    path = directory + "/" + name
-    data = str(value)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
-    except OSError as e:
-        raise CgroupError(f'failed to write "{data}": openat2 {path}: {_reason(e)}', e.errno) from None
-    try:
-        os.write(fd, data.encode())
-    except OSError as e:
-        raise CgroupError(f'failed to write "{data}": write {path}: {_reason(e)}', e.errno) from None
-    finally:
-        os.close(fd)
+    with FileWriter(directory) as files:
+        files.write(name, value)
 
 
 class FileWriter:
-    """Writes several values into cgroup files of one directory, opening each file
-    once: one value per write(2), as files such as devices.allow take one rule per
-    write. Error texts as write_file's. A context manager; closes what it opened."""
+    """Writes values into cgroup files of one directory, opening each file once:
+    one value per write(2), as files such as devices.allow take one rule per write.
+    A context manager; closes what it opened. Error texts as runc's (write_file)."""
 
     __slots__ = ("directory", "fds")
 
