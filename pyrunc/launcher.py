@@ -49,7 +49,7 @@ def write(dest, source=None, python=None):
     python = python or os.path.realpath(sys.executable)
     paths = paths_for(source)
     text = TEMPLATE.format(python=python, first=paths[0], rest=paths[1:])
-    _write_packs(paths[0])
+    _write_packs(paths, python)
     tmp = dest + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
@@ -57,15 +57,28 @@ def write(dest, source=None, python=None):
     os.rename(tmp, dest)
 
 
-def _write_packs(pkg_parent):
+def _write_packs(paths, python):
     """The packs of the package the launcher names (a failure only costs speed)."""
+    import subprocess
+
     from pyrunc import modpack
 
     try:
-        modpack.write_packs(os.path.join(pkg_parent, "pyrunc"))
-    except (OSError, SyntaxError) as e:
+        search_path = [paths[0]] + _standard_path(python) + paths[1:]
+        modpack.write_packs(os.path.join(paths[0], "pyrunc"), search_path=search_path)
+    except (OSError, SyntaxError, ValueError, subprocess.SubprocessError) as e:
         print(f"pyrunc.launcher: no module packs ({e}); imports take the standard way",
               file=sys.stderr)
+
+
+def _standard_path(python):
+    """sys.path of `python -I -S` (its standard library), as the launcher starts it."""
+    import ast
+    import subprocess
+
+    out = subprocess.run([python, "-I", "-S", "-c", "import sys; print(repr(sys.path))"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    return [p for p in ast.literal_eval(out) if p]
 
 
 def main(argv):

@@ -14,10 +14,18 @@ A pack is only a faster way to the same code:
     source changed since (a checkout being edited) is not used, and the module is
     imported the standard way, compiled from its source;
   - a pack written by another Python (magic number) is not read at all;
-  - modules a command loads only for some configs (terminal, hooks, seccomp) and
-    the cgroup backends (which one depends on the host) are not in the packs;
   - which pack is read is guessed from the command line (command_in); a wrong
     guess costs time, never correctness.
+
+Three kinds of entries:
+  - the modules a command always loads (PACKS): their code is read with the pack;
+  - modules loaded only for some configs or hosts (ON_DEMAND: the cgroup backends,
+    hooks, seccomp, terminals): their code sits after that part of the file and is
+    read when one is imported, from the same file (checked to be the one read at
+    start);
+  - the extension modules (EXTENSIONS): where the standard search would find them,
+    as recorded at install. A search of sys.path lists four directories and
+    tries each as a zip file first; they are the only modules of a `run` left to it.
 
 Packs are written at install (`python -m pyrunc.launcher`, see write_packs) into
 the package's __pycache__, beside the .pyc files. test_hot_imports checks each
@@ -29,9 +37,9 @@ import posix
 import sys
 
 # _frozen_importlib(_external) are the import system itself, loaded before any
-# code runs; importlib.util re-exports the same two names but costs a load.
+# code runs; importlib.util re-exports the same names but costs a load.
 from _frozen_importlib import ModuleSpec
-from _frozen_importlib_external import MAGIC_NUMBER
+from _frozen_importlib_external import MAGIC_NUMBER, ExtensionFileLoader
 
 # What each command imports on its common path, besides pyrunc itself and this
 # module (the launcher loads both first), the cffi module and a cgroup backend.
@@ -54,6 +62,21 @@ PACKS = {
     "create": _FRONT + _CREATE,
     "run": _FRONT + _CREATE + ("pyrunc.commands.run", "pyrunc.container"),
 }
+
+# Loaded only for some configs or hosts: a cgroup backend (which one depends on
+# the host and the flags), hooks, seccomp, a terminal, a number or duration flag.
+ON_DEMAND = ("pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid", "pyrunc.cgroups.v2",
+             "pyrunc.cgroups.disabled", "pyrunc.cgroups.systemd", "pyrunc.cgroups.ebpf",
+             "pyrunc.hooks", "pyrunc.seccomp", "pyrunc.seccomp_tables", "pyrunc.terminal",
+             "pyrunc.cli.gonum", "pyrunc.log")
+
+# The extension modules of the hot commands (those outside the interpreter binary).
+EXTENSIONS = ("pyrunc._native", "_cffi_backend", "_json")
+
+# A pack file: _TAG, the length of the part read at start (8 bytes, little
+# endian), that part (marshal data), then the ON_DEMAND modules' code.
+_TAG = b"pyrunc-pack-v2\n\0"
+_HEAD = len(_TAG) + 8
 
 # The global options that take a value (cli.table's STRING globals; a unit test
 # keeps the two in step). Their values are skipped when looking for the command.
@@ -86,47 +109,101 @@ def install(argv, directory=None):
     command = command_in(argv)
     if command not in PACKS:
         return None
+    path = pack_path(command, directory)
     try:
-        with open(pack_path(command, directory), "rb") as f:
-            magic, modules = marshal.loads(f.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None  # no pack (not installed by the launcher), or not one of ours
-    if magic != MAGIC_NUMBER:
+        fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
+    except OSError:
+        return None  # no pack (not installed by the launcher)
+    try:
+        head = posix.read(fd, _HEAD)
+        if len(head) != _HEAD or not head.startswith(_TAG):
+            return None  # not one of ours
+        size = int.from_bytes(head[len(_TAG):], "little")
+        data = posix.read(fd, size)
+        identity = _identity(posix.fstat(fd))
+    except OSError:
         return None
-    finder = PackFinder(modules)
+    finally:
+        posix.close(fd)
+    try:
+        magic, modules = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if magic != MAGIC_NUMBER or len(data) != size:
+        return None
+    finder = PackFinder(modules, path, identity, _HEAD + size)
     sys.meta_path.insert(0, finder)
     return finder
 
 
+def _identity(st):
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
 class PackFinder:
     """Finder and loader (importlib's meta path protocol) of one pack's modules:
-    name -> (source path, is a package, source mtime_ns, source size, code)."""
+    name -> (path, is a package, its mtime_ns, its size, code), where code is a
+    code object, (offset, length) of an ON_DEMAND module's code in the pack file
+    (from `later`, where that part begins), or None for an extension module (path
+    is then the shared library)."""
 
-    def __init__(self, modules):
+    def __init__(self, modules, path=None, identity=None, later=0):
         self.modules = modules
+        self.path = path
+        self.identity = identity
+        self.later = later
 
     def find_spec(self, name, path=None, target=None):
         entry = self.modules.get(name)
         if entry is None:
             return None
-        origin, is_package, mtime_ns, size, _code = entry
+        origin, is_package, mtime_ns, size, code = entry
         try:
             st = posix.stat(origin)
         except OSError:
             return None
         if st.st_mtime_ns != mtime_ns or st.st_size != size:
-            return None  # edited since the pack was written: compiled from the source
+            return None  # edited (or rebuilt) since the pack was written: the standard way
+        if code is None:
+            spec = ModuleSpec(name, ExtensionFileLoader(name, origin), origin=origin)
+            spec.has_location = True
+            return spec
+        if type(code) is tuple:
+            code = self._read(*code)
+            if code is None:
+                return None
         spec = ModuleSpec(name, self, origin=origin, is_package=is_package)
         spec.has_location = True  # __file__ is the source, as for a normal import
+        spec.loader_state = code
         if is_package:
             spec.submodule_search_locations = [origin.rpartition("/")[0]]
         return spec
+
+    def _read(self, offset, length):
+        """An ON_DEMAND module's code, from the pack file read at start (not a
+        newer one written since: its offsets would be another file's)."""
+        try:
+            fd = posix.open(self.path, posix.O_RDONLY | posix.O_CLOEXEC)
+        except (OSError, TypeError):
+            return None
+        try:
+            if _identity(posix.fstat(fd)) != self.identity:
+                return None
+            data = posix.pread(fd, length, self.later + offset)
+        except OSError:
+            return None
+        finally:
+            posix.close(fd)
+        try:
+            return marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            return None
 
     def create_module(self, spec):
         return None  # the default module object
 
     def exec_module(self, module):
-        exec(self.modules[module.__name__][4], module.__dict__)
+        exec(module.__spec__.loader_state, module.__dict__)
 
 
 # -- writing packs (install time) ------------------------------------------------------
@@ -140,34 +217,71 @@ def source_of(name, package_dir=None):
     return base + ".py", False
 
 
-def build(names, package_dir=None):
-    """The bytes of a pack of the modules `names`."""
+def _compiled(name, package_dir):
+    path, is_package = source_of(name, package_dir)
+    # Stat first: a source changed between the stat and the read leaves an
+    # entry that no longer matches, and is not used.
+    st = posix.stat(path)
+    with open(path, "rb") as f:
+        source = f.read()
+    code = compile(source, path, "exec", dont_inherit=True)
+    return path, is_package, st, code
+
+
+def extension_paths(search_path, package_dir=None):
+    """{name: shared library} of the EXTENSIONS, found as the standard import would
+    find them with sys.path = search_path (pyrunc's own in its package directory)."""
+    from importlib.machinery import PathFinder
+
+    found = {}
+    for name in EXTENSIONS:
+        package, _, last = name.rpartition(".")
+        where = [package_dir or _PACKAGE_DIR] if package == "pyrunc" else list(search_path)
+        spec = PathFinder.find_spec(last if package else name, where)
+        if spec is not None and isinstance(spec.loader, ExtensionFileLoader):
+            found[name] = spec.origin
+    return found
+
+
+def build(names, package_dir=None, on_demand=(), extensions=None):
+    """The bytes of a pack: the modules `names`, read at start; `on_demand`
+    (except those among names), read when imported; `extensions` {name: path}."""
     modules = {}
     for name in names:
-        path, is_package = source_of(name, package_dir)
-        # Stat first: a source changed between the stat and the read leaves an
-        # entry that no longer matches, and is not used.
-        st = posix.stat(path)
-        with open(path, "rb") as f:
-            source = f.read()
-        code = compile(source, path, "exec", dont_inherit=True)
+        path, is_package, st, code = _compiled(name, package_dir)
         modules[name] = (path, is_package, st.st_mtime_ns, st.st_size, code)
-    return marshal.dumps((MAGIC_NUMBER, modules))
+    for name, path in (extensions or {}).items():
+        st = posix.stat(path)
+        modules[name] = (path, False, st.st_mtime_ns, st.st_size, None)
+    later = []
+    offset = 0  # from the end of the part read at start
+    for name in on_demand:
+        if name not in modules:
+            path, is_package, st, code = _compiled(name, package_dir)
+            blob = marshal.dumps(code)
+            modules[name] = (path, is_package, st.st_mtime_ns, st.st_size, (offset, len(blob)))
+            later.append(blob)
+            offset += len(blob)
+    head = marshal.dumps((MAGIC_NUMBER, modules))
+    return b"".join([_TAG, len(head).to_bytes(8, "little"), head] + later)
 
 
-def write_packs(package_dir=None, directory=None):
-    """Write the pack of every command in PACKS; returns their paths."""
+def write_packs(package_dir=None, directory=None, search_path=None):
+    """Write the pack of every command in PACKS; returns their paths. search_path:
+    the sys.path the launcher's interpreter runs with (for EXTENSIONS; default:
+    this one's)."""
     import os
 
     package_dir = package_dir or _PACKAGE_DIR
     directory = directory or package_dir + "/__pycache__"
     os.makedirs(directory, exist_ok=True)
+    extensions = extension_paths(sys.path if search_path is None else search_path, package_dir)
     written = []
     for command, names in PACKS.items():
         path = pack_path(command, directory)
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
-            f.write(build(names, package_dir))
+            f.write(build(names, package_dir, ON_DEMAND, extensions))
         os.replace(tmp, path)
         written.append(path)
     return written

@@ -74,13 +74,22 @@ def package(tmp_path, monkeypatch):
         del sys.modules[key]
 
 
-def _pack(name, pkg, names=None):
-    return modpack.build(names or [name, name + ".mod"], package_dir=str(pkg))
+def _pack(name, pkg, names=None, on_demand=(), extensions=None):
+    return modpack.build(names or [name, name + ".mod"], package_dir=str(pkg),
+                         on_demand=on_demand, extensions=extensions)
+
+
+def _with_magic(data, magic):
+    """The same pack, as if written by a Python whose MAGIC_NUMBER is `magic`."""
+    size = int.from_bytes(data[len(modpack._TAG):modpack._HEAD], "little")
+    _magic, modules = marshal.loads(data[modpack._HEAD:modpack._HEAD + size])
+    head = marshal.dumps((magic, modules))
+    return modpack._TAG + len(head).to_bytes(8, "little") + head + data[modpack._HEAD + size:]
 
 
 def _install(data, tmp_path, magic=None):
     if magic is not None:
-        data = marshal.dumps((magic, marshal.loads(data)[1]))
+        data = _with_magic(data, magic)
     modpack.PACKS["probe"] = ()
     try:
         with open(modpack.pack_path("probe", str(tmp_path)), "wb") as f:
@@ -133,15 +142,94 @@ def test_pack_of_another_python_is_not_read(package, tmp_path):
 def test_unreadable_pack_and_unknown_commands_install_nothing(tmp_path):
     before = list(sys.meta_path)
     assert _install(b"not marshal data", tmp_path) is None
+    assert _install(modpack._TAG + (1000).to_bytes(8, "little") + b"cut short", tmp_path) is None
     assert modpack.install(["list"], directory=str(tmp_path)) is None
     assert modpack.install(["state", "x"], directory=str(tmp_path / "none")) is None
     assert sys.meta_path == before
 
 
+def test_on_demand_module_is_read_only_when_imported(package, tmp_path):
+    name, pkg = package
+    (pkg / "extra.py").write_text("VALUE = 'on demand'\n")
+    finder = _install(_pack(name, pkg, on_demand=[name + ".extra", name + ".mod"]), tmp_path)
+    entry = finder.modules[name + ".extra"]
+    assert isinstance(entry[4], tuple)  # (offset, length): not read at start
+    assert not hasattr(finder.modules[name + ".mod"][4], "__len__")  # already a read one
+    mod = __import__(name + ".extra", fromlist=["VALUE"])
+    assert mod.VALUE == "on demand" and mod.__spec__.loader is finder
+    assert mod.__file__ == str(pkg / "extra.py")
+
+
+def test_on_demand_module_of_a_replaced_pack_file_is_imported_the_standard_way(package, tmp_path):
+    """After a re-install during a run, the offsets read at start are another file's."""
+    name, pkg = package
+    extra = pkg / "extra.py"
+    extra.write_text("VALUE = 'on demand!'\n")
+    st = extra.stat()
+    finder = _install(_pack(name, pkg, on_demand=[name + ".extra"]), tmp_path)
+    # Another pack, same layout, other code at the same offset; the source is
+    # then put back as it was, so only the pack file tells the two apart.
+    extra.write_text("VALUE = 'WRONG CODE'\n")
+    other = _pack(name, pkg, on_demand=[name + ".extra"])
+    extra.write_text("VALUE = 'on demand!'\n")
+    os.utime(extra, ns=(st.st_atime_ns, st.st_mtime_ns))
+    path = modpack.pack_path("probe", str(tmp_path))
+    os.unlink(path)
+    with open(path, "wb") as f:
+        f.write(other)
+    mod = __import__(name + ".extra", fromlist=["VALUE"])
+    assert mod.VALUE == "on demand!" and mod.__spec__.loader is not finder
+
+
+def test_extension_module_is_loaded_from_the_recorded_path(package, tmp_path):
+    """An extension module is loaded from where the pack says, unless that file
+    changed since; then the standard search finds it."""
+    import importlib.machinery
+    import shutil
+
+    name, pkg = package
+    standard = importlib.machinery.PathFinder.find_spec("mmap")
+    if standard is None or not isinstance(standard.loader, importlib.machinery.ExtensionFileLoader):
+        pytest.skip("mmap is not a separate extension module in this Python")
+    copy = tmp_path / "copy" / os.path.basename(standard.origin)
+    copy.parent.mkdir()
+    shutil.copy2(standard.origin, copy)
+    saved = sys.modules.pop("mmap", None)
+    try:
+        finder = _install(_pack(name, pkg, extensions={"mmap": str(copy)}), tmp_path)
+        mod = __import__("mmap")
+        assert mod.__spec__.origin == str(copy) and mod.PAGESIZE > 0
+        assert isinstance(mod.__spec__.loader, importlib.machinery.ExtensionFileLoader)
+        del sys.modules["mmap"]
+        st = copy.stat()
+        os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        assert finder.find_spec("mmap") is None
+    finally:
+        sys.modules.pop("mmap", None)
+        if saved is not None:
+            sys.modules["mmap"] = saved
+
+
+def test_extension_paths_are_where_the_standard_search_finds_them():
+    import importlib.machinery
+
+    found = modpack.extension_paths(sys.path)
+    native = found["pyrunc._native"]  # in the package, whatever sys.path says
+    assert os.path.dirname(native) == os.path.dirname(modpack.__file__)
+    assert os.path.basename(native).startswith("_native.")
+    for name in ("_cffi_backend", "_json"):
+        spec = importlib.machinery.PathFinder.find_spec(name, sys.path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
+            assert name not in found  # built into the interpreter
+        else:
+            assert found[name] == spec.origin
+    assert set(found) <= set(modpack.EXTENSIONS)
+
+
 def test_written_packs_run_pyrunc(tmp_path):
     """The real packs, in a fresh interpreter started like the launcher starts one:
     every module of the pack comes from it, and the command works."""
-    written = modpack.write_packs(directory=str(tmp_path))
+    written = modpack.write_packs(directory=str(tmp_path), search_path=[REPO] + sys.path)
     assert sorted(os.path.basename(p).split("-")[1].split(".")[0] for p in written) == \
         sorted(modpack.PACKS)
     script = (
@@ -153,6 +241,8 @@ def test_written_packs_run_pyrunc(tmp_path):
         "status = execute(['--version'])\n"
         "names = modpack.PACKS['state']\n"
         "loaded = [n for n in names if n in sys.modules]\n"
+        "import pyrunc.cgroups.v1\n"  # an on-demand module
+        "loaded.append('pyrunc.cgroups.v1')\n"
         "print(status, len(loaded), all(sys.modules[n].__spec__.loader is finder for n in loaded))\n"
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True,
