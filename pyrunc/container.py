@@ -69,8 +69,8 @@ def _start_locked(container):
         # error, stop the container". The init tells so in START_ERROR.
         _wait_exec(container.pid)
         try:
-            with open(os.path.join(container.dir, START_ERROR), "rb") as f:
-                failure = f.read().decode("utf-8", "replace").strip()
+            failure = os.read_bytes(os.path.join(container.dir, START_ERROR)).decode(
+                "utf-8", "replace").strip()
         except FileNotFoundError:
             failure = ""
         if failure:

@@ -59,6 +59,24 @@ def makedirs(name, mode=0o777, exist_ok=False):
             raise
 
 
+def read_bytes(path):
+    """The whole content of file `path` (what `open(path, "rb").read()` gives) with
+    plain reads: the io stack's objects, fstat and isatty probe cost more than
+    reading the small files the runtime reads (state, /proc, cgroup files)."""
+    from posix import O_CLOEXEC, O_RDONLY, close, open as open_, read
+
+    fd = open_(path, O_RDONLY | O_CLOEXEC)
+    try:
+        data = read(fd, 65536)
+        while True:  # until end of file: /proc and cgroup files may read short
+            more = read(fd, 65536)
+            if not more:
+                return data
+            data += more
+    finally:
+        close(fd)
+
+
 # -- os.path (str only) ------------------------------------------------------------
 
 def isabs(p):

@@ -20,11 +20,12 @@ def unescape(field):
     return "".join(out)
 
 
-def entries(text):
-    """(root, mount point, fstype, super options) for each mount in a mountinfo text."""
+def entries(text, fstypes=None):
+    """(root, mount point, fstype, super options) for each mount in a mountinfo text;
+    only those of `fstypes` (a tuple of prefixes such as ("cgroup",)) if given."""
     for line in text.splitlines():
         pre, sep, post = line.partition(" - ")
-        if not sep:
+        if not sep or (fstypes is not None and not post.startswith(fstypes)):
             continue
         fields = pre.split(" ")
         fstype, _, rest = post.partition(" ")
@@ -33,5 +34,6 @@ def entries(text):
 
 
 def read(pid="self"):
-    with open("/proc/%s/mountinfo" % pid, "rb") as f:
-        return f.read().decode("utf-8", "replace")
+    from pyrunc.lean_os import read_bytes
+
+    return read_bytes("/proc/%s/mountinfo" % pid).decode("utf-8", "replace")

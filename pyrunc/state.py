@@ -81,8 +81,7 @@ def process_start_time(pid):
     process or it is a zombie. Comparing it with the value recorded at create tells a
     live init from a dead one whose pid was reused."""
     try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            data = f.read()
+        data = os.read_bytes("/proc/%d/stat" % pid)
     except (FileNotFoundError, ProcessLookupError):
         return None
     # comm may contain spaces and parentheses: split after the last ')'.
@@ -110,8 +109,7 @@ class Container:
         validate_id(container_id)
         c = cls(root, container_id)
         try:
-            with open(os.path.join(c.dir, STATE_FILE), "rb") as f:
-                raw = f.read()
+            raw = os.read_bytes(os.path.join(c.dir, STATE_FILE))
         except (FileNotFoundError, NotADirectoryError):
             data = _load_json_state(c.dir)
         else:
@@ -220,8 +218,7 @@ class Container:
         if not freezer:
             return False
         try:
-            with open(freezer) as f:
-                return f.read().strip() in ("FROZEN", "1")
+            return os.read_bytes(freezer).strip() in (b"FROZEN", b"1")
         except OSError:
             return False
 

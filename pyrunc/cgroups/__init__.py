@@ -53,17 +53,7 @@ class CgroupError(RuntimeFailure):
 
 def read_file(path):
     """The file's content without the trailing newline ("" if empty)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        data = os.read(fd, 65536)
-        while True:
-            more = os.read(fd, 65536)
-            if not more:
-                break
-            data += more
-    finally:
-        os.close(fd)
-    return data.decode("utf-8", "replace").rstrip("\n")
+    return os.read_bytes(path).decode("utf-8", "replace").rstrip("\n")
 
 
 def read_int(path, unlimited=None):

@@ -73,7 +73,7 @@ def parse_mountinfo(text, own=None):
 
     v1 = {}
     unified = None
-    for root, point, fstype, super_opts in mountinfo.entries(text):
+    for root, point, fstype, super_opts in mountinfo.entries(text, ("cgroup",)):
         if fstype != "cgroup" and fstype != "cgroup2":
             continue
         if fstype == "cgroup2":
@@ -133,11 +133,11 @@ def host_dir(hierarchy, cgroup_path):
 
 def read_layout():
     """(Layout, own cgroups) of the calling process."""
-    with open("/proc/self/cgroup") as f:
-        own = parse_proc_cgroup(f.read())
-    with open("/proc/self/mountinfo") as f:
-        layout = parse_mountinfo(f.read(), own)
-    return layout, own
+    from pyrunc import mountinfo
+    from pyrunc.cgroups import read_file
+
+    own = parse_proc_cgroup(read_file("/proc/self/cgroup"))
+    return parse_mountinfo(mountinfo.read(), own), own
 
 
 def resolve(hierarchy, own, inner, parent_of_own=False):

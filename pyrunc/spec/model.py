@@ -711,8 +711,7 @@ def load_bundle_config(bundle_dir):
     """Read and parse `<bundle_dir>/config.json` ("" = the current directory)."""
     path = os.path.join(bundle_dir or ".", "config.json")
     try:
-        with open(path, "rb") as f:
-            blob = f.read()
+        blob = os.read_bytes(path)
     except FileNotFoundError:
         raise RuntimeFailure("JSON specification file config.json not found") from None
     except OSError as e:

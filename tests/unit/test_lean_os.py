@@ -81,3 +81,23 @@ def test_environ_is_made_on_first_use():
 
 def test_importing_it_does_not_import_os():
     assert _fresh("import pyrunc.lean_os; print('os' in sys.modules)") == "False"
+
+
+@pytest.mark.parametrize("size", [0, 5, 65536, 65536 * 2 + 7])
+def test_read_bytes_reads_the_whole_file(tmp_path, size):
+    path = tmp_path / "f"
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path.write_bytes(data)
+    assert lean_os.read_bytes(str(path)) == data == open(path, "rb").read()
+
+
+def test_read_bytes_reads_proc_files_to_the_end():
+    assert lean_os.read_bytes("/proc/self/mountinfo").count(b"\n") == \
+        open("/proc/self/mountinfo", "rb").read().count(b"\n")
+
+
+def test_read_bytes_errors_are_opens():
+    with pytest.raises(FileNotFoundError):
+        lean_os.read_bytes("/nonexistent/file")
+    with pytest.raises(IsADirectoryError):
+        lean_os.read_bytes("/")
