@@ -187,6 +187,10 @@ def run(root, container_id, flags, args):
             _kill_and_reap(pid)
             raise _fail(f"failed to write pid file {flags['pid_file']}: "
                         f"{(e.strerror or str(e)).lower()}") from None
+    if not detach:
+        from pyrunc.main import collect_garbage
+
+        collect_garbage()  # waiting, maybe for days
     if ours is not None:
         try:
             master = terminal.receive_master(ours)

@@ -16,7 +16,8 @@ import sys
 
 TEMPLATE = """#!{python} -IS
 # Written by `python -m pyrunc.launcher`; see pyrunc/launcher.py. (-IS: a shebang passes one argument.)
-import sys
+import gc, sys
+gc.disable()  # during set-up; see pyrunc.main.collect_garbage
 sys.path.insert(0, {first!r})
 sys.path += {rest!r}
 from pyrunc.modpack import install
@@ -58,27 +59,27 @@ def write(dest, source=None, python=None):
 
 
 def _write_packs(paths, python):
-    """The packs of the package the launcher names (a failure only costs speed)."""
+    """The packs of the package the launcher names, written by the launcher's own
+    interpreter (a pack is only read by the Python that wrote it) with its -I -S
+    sys.path (where the extension modules are found). A failure only costs speed."""
     import subprocess
 
-    from pyrunc import modpack
-
     try:
-        search_path = [paths[0]] + _standard_path(python) + paths[1:]
-        modpack.write_packs(os.path.join(paths[0], "pyrunc"), search_path=search_path)
-    except (OSError, SyntaxError, ValueError, subprocess.SubprocessError) as e:
+        subprocess.run([python, "-I", "-S", "-X", "no_debug_ranges", "-c", _WRITE_PACKS] + paths,
+                       check=True, timeout=300, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as e:
         print(f"pyrunc.launcher: no module packs ({e}); imports take the standard way",
               file=sys.stderr)
 
 
-def _standard_path(python):
-    """sys.path of `python -I -S` (its standard library), as the launcher starts it."""
-    import ast
-    import subprocess
-
-    out = subprocess.run([python, "-I", "-S", "-c", "import sys; print(repr(sys.path))"],
-                         capture_output=True, text=True, check=True, timeout=60).stdout
-    return [p for p in ast.literal_eval(out) if p]
+_WRITE_PACKS = """
+import sys
+first, rest = sys.argv[1], sys.argv[2:]
+search_path = [first] + [p for p in sys.path if p] + rest
+sys.path.insert(0, first)
+from pyrunc import modpack
+modpack.write_packs(first + "/pyrunc", search_path=search_path)
+"""
 
 
 def main(argv):

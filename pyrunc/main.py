@@ -65,6 +65,21 @@ def _names(argv, prog):
     return list(argv), base, argv0
 
 
+# The commands the launcher starts with the garbage collector off: each does its
+# set-up and exits, or (run, exec in the foreground) turns it on once it waits
+# on the container. Short-lived, they make no garbage reference counting leaves
+# behind, while a collection every 700 allocations (reading the module pack makes
+# thousands) costs `state` about 1.5 % of its time.
+SET_UP_AND_EXIT = frozenset(("create", "run", "exec", "start", "state", "kill", "delete"))
+
+
+def collect_garbage():
+    """Turn the collector back on: from here on, the command may run for long."""
+    import gc
+
+    gc.enable()
+
+
 def execute(argv=None, prog=None):
     """Run one command line and return the exit status (for tests and embedding)."""
     argv, prog, argv0 = _names(argv, prog)
@@ -93,6 +108,8 @@ def execute(argv=None, prog=None):
                 from pyrunc.cli import helptext
                 _stdout(helptext.version_text())
                 return 0
+            if inv.command not in SET_UP_AND_EXIT:
+                collect_garbage()
             status = _handler(inv.command)(inv)
             return 0 if status is None else status
         except UsageError as e:

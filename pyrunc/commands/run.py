@@ -45,6 +45,9 @@ def _run(inv):
         raise
     if detach:
         return 0
+    from pyrunc.main import collect_garbage
+
+    collect_garbage()  # waiting, maybe for days
     signals.forward_to(pid)
     if master is not None:
         from pyrunc import terminal

@@ -250,3 +250,50 @@ def test_written_packs_run_pyrunc(tmp_path):
     assert out.returncode == 0, out.stderr
     status, count, from_pack = out.stdout.split()[-3:]
     assert (status, from_pack) == ("0", "True") and int(count) >= 5, out.stdout
+
+
+# -- the collector during set-up (the launcher turns it off; pyrunc.main) -----------------
+
+
+@pytest.fixture
+def collector_off():
+    import gc
+
+    gc.disable()
+    yield gc
+    gc.enable()
+
+
+def test_commands_that_set_up_and_exit_leave_the_collector_off(collector_off, tmp_path):
+    from pyrunc.main import execute
+
+    assert execute(["--root", str(tmp_path), "state", "no-such-container"]) == 1
+    assert not collector_off.isenabled()
+
+
+def test_other_commands_turn_the_collector_back_on(collector_off, tmp_path, capsys):
+    from pyrunc.main import execute
+
+    assert execute(["--root", str(tmp_path), "list", "-q"]) == 0
+    assert collector_off.isenabled()
+
+
+def test_launcher_turns_the_collector_off_before_reading_the_pack():
+    from pyrunc import launcher
+
+    text = launcher.TEMPLATE
+    assert text.index("gc.disable()") < text.index("install(sys.argv[1:])")
+
+
+def test_packed_code_has_no_docstrings_but_keeps_asserts_and_lines(package, tmp_path):
+    name, pkg = package
+    (pkg / "mod.py").write_text('"""Module doc."""\n\n\ndef f(x):\n    """Function doc."""\n'
+                                '    assert x, "x must be true"\n    return x\n\n\n'
+                                'class C:\n    """Only a docstring."""\n')
+    _install(_pack(name, pkg), tmp_path)
+    mod = __import__(name + ".mod", fromlist=["f"])
+    assert mod.__doc__ is None and mod.f.__doc__ is None and mod.C.__doc__ is None
+    assert mod.f(3) == 3
+    with pytest.raises(AssertionError) as info:
+        mod.f(0)
+    assert info.traceback[-1].lineno + 1 == 6  # pytest counts from 0
