@@ -104,9 +104,9 @@ def create(root, container_id, opts, detached=True, start=False):
     container. If the ID provided is not unique ... MUST generate an error and a new
     container MUST NOT be created."
 
-    `start`: `run`'s shortcut. The init is woken as soon as it is ready, before the
-    state is rewritten, when nothing has to happen between create and start (no
-    startContainer or poststart hooks); `run` then skips its own start.
+    `start`: `run`'s shortcut. When nothing has to happen between create and start
+    (no startContainer or poststart hooks), the init gets no exec FIFO: it execs
+    the process as soon as it has reported READY, and `run` skips its own start.
 
     Returns (Container, init pid, console, started): console is the socket on which
     a foreground runtime receives the terminal's master, else None.
@@ -126,12 +126,16 @@ def create(root, container_id, opts, detached=True, start=False):
     try:
         console, ours = open_console(terminal, opts.console_socket)
         opts.seccomp_agent = connect_seccomp_agent(config)
-        os.mkfifo(container.fifo_path, 0o622)
+        started = start and config.process is not None and not (
+            config.hooks.start_container or config.hooks.poststart)
+        if not started:
+            os.mkfifo(container.fifo_path, 0o622)
         from pyrunc.cgroups.layout import manager_for
 
         cgroup = manager_for(config, container_id, opts.globals)
         cgroup.create_early()
-        pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup)
+        pid, channel = fork_init(config, bundle, rootfs, container, opts, console, cgroup,
+                                 None if started else container.fifo_path)
         if cgroup.defers_creation():
             # While the init makes its namespaces; it joins these when told.
             cgroup.create_late()
@@ -164,10 +168,6 @@ def create(root, container_id, opts, detached=True, start=False):
         container.save()
         _drive_setup(channel, container, config, stops_at_hooks_point(config, opts.seccomp_agent),
                      filter_wire)
-        started = start and config.process is not None and not (
-            config.hooks.start_container or config.hooks.poststart)
-        if started:
-            container.wake_init()
         del container.data["creating"]
         container.data["mnt_ns"] = st.namespace_id(pid, "mnt")
         container.save()
@@ -240,7 +240,7 @@ def _new_namespace(config, ns_type):
     return linux is not None and any(ns.type == ns_type and not ns.path for ns in linux.namespaces)
 
 
-def fork_init(config, bundle, rootfs, container, opts, console, cgroup):
+def fork_init(config, bundle, rootfs, container, opts, console, cgroup, fifo_path):
     """Fork the init, in a new (or joined) pid namespace when the config asks, and
     in the container's cgroups (see cgroups.Placement).
 
@@ -280,7 +280,7 @@ def fork_init(config, bundle, rootfs, container, opts, console, cgroup):
     if pid == 0:
         parent_end.close()
         _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
-               console, placement)
+               console, placement, fifo_path)
     child_end.close()
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
@@ -339,7 +339,7 @@ class _ChildSync:
 
 
 def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
-           placement):
+           placement, fifo_path):
     """The forked init. Never returns: it execs the user process or exits."""
     from pyrunc import sync  # create-time only: start/kill/delete never load it
 
@@ -374,7 +374,7 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
                                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
 
         ctx = init.InitContext(
-            config, bundle, rootfs, child_sync, container.fifo_path, child_sync.warn, run_hook,
+            config, bundle, rootfs, child_sync, fifo_path, child_sync.warn, run_hook,
             no_pivot=opts.no_pivot, preserve_fds=opts.listen_fds + opts.preserve_fds,
             cgroup_binds=cgroup_binds,
             keyring=None if opts.no_new_keyring else "_ses." + container.id,

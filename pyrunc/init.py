@@ -33,7 +33,7 @@ class InitContext:
         self.bundle = bundle
         self.rootfs = rootfs_path
         self.sync = sync
-        self.fifo_path = fifo_path
+        self.fifo_path = fifo_path  # None: no start to wait for (see finish)
         self.warn = warn
         self.run_hook = run_hook
         self.no_pivot = no_pivot
@@ -130,7 +130,7 @@ def setup(sys, ctx):
                 setup_terminal(sys, root, process, ctx.console_fd)
         # Last, after the devices, /dev/pts and /dev/console are in place.
         rootfs.make_dev_readonly_if_asked(root, config.mounts)
-    fifo_fd = open_exec_fifo(sys, ctx.fifo_path)
+    fifo_fd = open_exec_fifo(sys, ctx.fifo_path) if ctx.fifo_path else None
     if mount_ns:
         root.close()
         if ctx.no_pivot:
@@ -443,13 +443,15 @@ def find_executable(sys, name, env):
 
 
 def finish(path, argv, env, fifo_fd, start_hooks):
-    """Wait for `start`, run startContainer hooks, exec the user process."""
-    install_parked_signal_handlers()
-    while True:
-        data = os.read(fifo_fd, 1)
-        if data:
-            break
-    os.close(fifo_fd)
+    """Wait for `start` (unless there is no exec FIFO: `run`, when nothing happens
+    between create and start), run startContainer hooks, exec the user process."""
+    if fifo_fd is not None:
+        install_parked_signal_handlers()
+        while True:
+            data = os.read(fifo_fd, 1)
+            if data:
+                break
+        os.close(fifo_fd)
     # runtime-spec: startContainer hooks "MUST be called before the user-specified
     # process is executed"; "in the container namespace".
     start_hooks()

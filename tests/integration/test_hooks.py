@@ -151,7 +151,7 @@ def test_failing_poststop_warns(rt, bundle, cid, hooks):
 @pytest.mark.pyrunc_only(reason="runc 1.1.5 runs poststart hooks during create (runc#1710)")
 @pytest.mark.parametrize("start_hooks", [[], ["startContainer"], ["poststart"]])
 def test_run_keeps_the_hook_order(rt, bundle, cid, hooks, start_hooks):
-    # `run` wakes the init early unless a start hook must run in between (create.create)
+    # `run` gives the init no exec FIFO unless a start hook must run in between (create.create)
     names = CREATE_PHASE + start_hooks + ["poststop"]
     b = _bundle_with(bundle, hooks, {n: [hooks.hook(n)] for n in names},
                      args=["sh", "-c", "echo ran"])
