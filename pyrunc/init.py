@@ -437,7 +437,8 @@ def find_executable(sys, name, env):
             path = item[5:]
     for directory in path.split(":"):
         candidate = os.path.join(directory or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+        # access() first: it says no without raising for the usual misses.
+        if os.access(candidate, os.X_OK) and os.path.isfile(candidate):
             return candidate
     raise RuntimeFailure(f'exec: "{name}": executable file not found in $PATH')
 
