@@ -61,7 +61,8 @@ PACKS = {
     "delete": _FRONT + _LIFECYCLE + ("pyrunc.cgroups",),
     "exec": _FRONT + _PROCESS + ("pyrunc.execute",),
     "create": _FRONT + _CREATE,
-    "run": _FRONT + _CREATE + ("pyrunc.commands.run", "pyrunc.container"),
+    # pyrunc.container: ON_DEMAND for run, which loads it after the fork, meanwhile.
+    "run": _FRONT + _CREATE + ("pyrunc.commands.run",),
 }
 
 # Loaded only for some configs or hosts: a cgroup backend (which one depends on
@@ -69,7 +70,7 @@ PACKS = {
 ON_DEMAND = ("pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid", "pyrunc.cgroups.v2",
              "pyrunc.cgroups.disabled", "pyrunc.cgroups.systemd", "pyrunc.cgroups.ebpf",
              "pyrunc.hooks", "pyrunc.seccomp", "pyrunc.seccomp_tables", "pyrunc.terminal",
-             "pyrunc.cli.gonum", "pyrunc.log")
+             "pyrunc.cli.gonum", "pyrunc.log", "pyrunc.container")
 
 # The extension modules of the hot commands (those outside the interpreter binary).
 EXTENSIONS = ("pyrunc._native", "_cffi_backend", "_json")
