@@ -272,16 +272,18 @@ def fork_init(config, bundle, rootfs, container, opts, console, cgroup, fifo_pat
             sys.setns(pid_ns.path, CLONE_NEWPID)
         else:
             sys.unshare(CLONE_NEWPID)
-    cgroup_binds = cgroup_view(config, cgroup)
+    placement = Placement(cgroup)
+    ctx, start_error_fd = _init_context(config, bundle, rootfs, container, opts, child_end,
+                                        cgroup_view(config, cgroup), console, placement, fifo_path)
     # The debug texts are runc's: its tests and people grepping logs look for them.
     log.debug("nsexec container setup")
-    placement = Placement(cgroup)
     pid = placement.fork(sys)
     if pid == 0:
         parent_end.close()
-        _child(sys, init, config, bundle, rootfs, container, opts, child_end, cgroup_binds,
-               console, placement, fifo_path)
+        _child(sys, config, ctx, child_end, start_error_fd)
     child_end.close()
+    if start_error_fd is not None:
+        os.close(start_error_fd)
     if own_pid_ns is not None:
         sys.lib.setns(own_pid_ns, CLONE_NEWPID)
         os.close(own_pid_ns)
@@ -338,22 +340,48 @@ class _ChildSync:
         self.channel.send(self.tags.WARN, message)
 
 
-def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
-           placement, fifo_path):
-    """The forked init. Never returns: it execs the user process or exits."""
-    from pyrunc import sync  # create-time only: start/kill/delete never load it
-
+def _init_context(config, bundle, rootfs, container, opts, channel, cgroup_binds, console,
+                  placement, fifo_path):
+    """(init.InitContext, fd of the START_ERROR file or None), made before the fork:
+    in the init, every object made or first touched is a copy-on-write fault."""
     hooks = None
     if config.hooks.create_container or config.hooks.start_container:
-        # Loaded now, before pivot_root hides the host's files.
-        from pyrunc import hooks
+        from pyrunc import hooks  # the init runs them
 
     # runtime-spec: hooks get the state; these are the fields it defines.
     child_sync = _ChildSync(channel, {
         "ociVersion": config.oci_version, "id": container.id, "status": st.CREATED,
         "pid": 0, "bundle": bundle, "annotations": config.annotations}, placement,
         stops_at_hooks_point(config, opts.seccomp_agent))
+
+    def run_hook(kind, hook_list):
+        if hook_list:
+            hooks.run_hooks(kind, hook_list, dict(child_sync.state))
+
     start_error_fd = None
+    if config.hooks.start_container:
+        # A startContainer hook can only fail after `start` has woken the init;
+        # the init reports that in a file `start` reads (opened now, while the
+        # state directory is reachable; the runtime closes its copy after the fork).
+        start_error_fd = os.open(os.path.join(container.dir, START_ERROR),
+                                 os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    ctx = init.InitContext(
+        config, bundle, rootfs, child_sync, fifo_path, child_sync.warn, run_hook,
+        no_pivot=opts.no_pivot, preserve_fds=opts.listen_fds + opts.preserve_fds,
+        cgroup_binds=cgroup_binds,
+        keyring=None if opts.no_new_keyring else "_ses." + container.id,
+        extra_env=("LISTEN_FDS=%d" % opts.listen_fds, "LISTEN_PID=1") if opts.listen_fds else (),
+        keep_fds=(channel.fileno(),) + ((console.fileno(),) if console else ())
+        + ((start_error_fd,) if start_error_fd is not None else ()),
+        console_fd=console.fileno() if console else None,
+        seccomp_agent=opts.seccomp_agent and opts.seccomp_agent.with_state(child_sync.state))
+    return ctx, start_error_fd
+
+
+def _child(sys, config, ctx, channel, start_error_fd):
+    """The forked init. Never returns: it execs the user process or exits."""
+    from pyrunc import sync  # create-time only: start/kill/delete never load it
+
     try:
         from pyrunc import flags as F
 
@@ -361,28 +389,6 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
         sys.prctl(F.PR_SET_PDEATHSIG, SIGKILL)
         if log.debug_enabled():
             channel.send(sync.DEBUG, "child process in init()")
-
-        def run_hook(kind, hook_list):
-            if hook_list:
-                hooks.run_hooks(kind, hook_list, dict(child_sync.state))
-
-        if config.hooks.start_container:
-            # A startContainer hook can only fail after `start` has woken the init;
-            # the init reports that in a file `start` reads (opened now, while the
-            # state directory is still reachable).
-            start_error_fd = os.open(os.path.join(container.dir, START_ERROR),
-                                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-
-        ctx = init.InitContext(
-            config, bundle, rootfs, child_sync, fifo_path, child_sync.warn, run_hook,
-            no_pivot=opts.no_pivot, preserve_fds=opts.listen_fds + opts.preserve_fds,
-            cgroup_binds=cgroup_binds,
-            keyring=None if opts.no_new_keyring else "_ses." + container.id,
-            extra_env=("LISTEN_FDS=%d" % opts.listen_fds, "LISTEN_PID=1") if opts.listen_fds else (),
-            keep_fds=(channel.fileno(),) + ((console.fileno(),) if console else ())
-            + ((start_error_fd,) if start_error_fd is not None else ()),
-            console_fd=console.fileno() if console else None,
-            seccomp_agent=opts.seccomp_agent and opts.seccomp_agent.with_state(child_sync.state))
         path, argv, env, fifo_fd = init.setup(sys, ctx)
         sys.prctl(F.PR_SET_PDEATHSIG, 0)
         if log.debug_enabled():
@@ -395,7 +401,7 @@ def _child(sys, init, config, bundle, rootfs, container, opts, channel, cgroup_b
                 os.read(fifo_fd, 1)
 
         def start_hooks():
-            run_hook("startContainer", config.hooks.start_container)
+            ctx.run_hook("startContainer", config.hooks.start_container)
 
         init.finish(path, argv, env, fifo_fd, start_hooks)
     except RuntimeFailure as e:
