@@ -25,6 +25,9 @@ packet: a one-byte tag, then an optional payload (UTF-8 text; bytes for SECCOMP)
                                    ...
     `start` writes the FIFO  --------------->  startContainer hooks, execve
 
+(`run`, when no startContainer or poststart hook has to run in between, gives the
+init no exec FIFO: it execs its process right after READY.)
+
 The init is born in its cgroup v2 directory (if any) and moves itself into the
 v1 hierarchies (cgroups.Placement) once they exist: on v1 and hybrid hosts the
 parent makes them while the init makes its namespaces, then sends CGROUPS.
