@@ -67,9 +67,9 @@ def _names(argv, prog):
 
 # The commands the launcher starts with the garbage collector off: each does its
 # set-up and exits, or (run, exec in the foreground) turns it on once it waits
-# on the container. Short-lived, they make no garbage reference counting leaves
-# behind, while a collection every 700 allocations (reading the module pack makes
-# thousands) costs `state` about 1.5 % of its time.
+# on the container. They live a few milliseconds and make next to no garbage that
+# reference counting does not free, while a collection every 700 allocations
+# (reading the module pack makes thousands) cost `state` about 1.5 % of its time.
 SET_UP_AND_EXIT = frozenset(("create", "run", "exec", "start", "state", "kill", "delete"))
 
 

@@ -61,12 +61,13 @@ PACKS = {
     "delete": _FRONT + _LIFECYCLE + ("pyrunc.cgroups",),
     "exec": _FRONT + _PROCESS + ("pyrunc.execute",),
     "create": _FRONT + _CREATE,
-    # pyrunc.container: ON_DEMAND for run, which loads it after the fork, meanwhile.
     "run": _FRONT + _CREATE + ("pyrunc.commands.run",),
 }
 
 # Loaded only for some configs or hosts: a cgroup backend (which one depends on
-# the host and the flags), hooks, seccomp, a terminal, a number or duration flag.
+# the host and the flags), hooks, seccomp, a terminal, a number or duration flag;
+# by state, start, kill and delete the log module only when they log; by run,
+# pyrunc.container only after the fork. (A command's own PACKS entry wins.)
 ON_DEMAND = ("pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid", "pyrunc.cgroups.v2",
              "pyrunc.cgroups.disabled", "pyrunc.cgroups.systemd", "pyrunc.cgroups.ebpf",
              "pyrunc.hooks", "pyrunc.seccomp", "pyrunc.seccomp_tables", "pyrunc.terminal",
@@ -184,9 +185,11 @@ class PackFinder:
     def _read(self, offset, length):
         """An ON_DEMAND module's code, from the pack file read at start (not a
         newer one written since: its offsets would be another file's)."""
+        if self.path is None:
+            return None
         try:
             fd = posix.open(self.path, posix.O_RDONLY | posix.O_CLOEXEC)
-        except (OSError, TypeError):
+        except OSError:
             return None
         try:
             if _identity(posix.fstat(fd)) != self.identity:
