@@ -278,6 +278,20 @@ def test_other_commands_turn_the_collector_back_on(collector_off, tmp_path, caps
     assert collector_off.isenabled()
 
 
+def test_turning_the_collector_on_freezes_what_set_up_made(collector_off):
+    from pyrunc.main import collect_garbage
+
+    made = [[n] for n in range(5000)]  # tracked objects, as reading a pack makes
+    try:
+        collect_garbage()
+        assert collector_off.isenabled()
+        # Frozen: the first collection walks none of them (nor anything older).
+        assert collector_off.get_freeze_count() >= len(made)
+        assert collector_off.get_count()[0] < 100
+    finally:
+        collector_off.unfreeze()
+
+
 def test_launcher_turns_the_collector_off_before_reading_the_pack():
     from pyrunc import launcher
 
