@@ -745,10 +745,14 @@ class Bench:
             rootfs = os.path.join(self.tmp, "rootfs")
             build_rootfs(rootfs, bb)
 
-        gens = [rt.exe for rt in self.runtimes if rt.name == "runc"]
-        gens += [rt.exe for rt in self.runtimes if rt.name != "runc"]
+        # The example bundle's config comes from `pyrunc spec` (runc 1.5's default);
+        # Debian's runc 1.1.5 `spec` also lists ambient capabilities without
+        # inheritable ones, which current runtimes (pyrunc, runc >= 1.2) warn about.
+        gens = [rt.exe for rt in self.runtimes if rt.name == "pyrunc"]
+        gens += [rt.exe for rt in self.runtimes if rt.name == "runc"]
+        gens += [rt.exe for rt in self.runtimes if rt.name not in ("pyrunc", "runc")]
         if shutil.which("runc") and shutil.which("runc") not in gens:
-            gens.insert(0, shutil.which("runc"))
+            gens.append(shutil.which("runc"))
         spec, gen = base_spec(self.spawner, self.tmp, gens)
         self.spec_source = gen
         spec.setdefault("process", {})["terminal"] = False
@@ -881,6 +885,8 @@ class Bench:
                 extra.append("via the unshare wrapper, `--cgroup-manager=disabled`")
             w("- %s: `%s` — %s%s" % (rt.name, rt.exe, rt.version,
                                      (" (" + "; ".join(extra) + ")") if extra else ""))
+        w("- config: `%s spec`, `terminal: false`, shared read-only rootfs, no "
+          "`linux.resources`" % self.spec_source)
         w("- method: %d pairs per operation (runtimes alternated, order rotated per pair, "
           "1 warm-up each), sequential runs %d pairs x %d runs, memory %d rounds; "
           "wall ms median [cpu ms median of the runtime process and the children it "
