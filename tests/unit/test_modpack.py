@@ -82,8 +82,8 @@ def _pack(name, pkg, names=None, on_demand=(), extensions=None):
 def _with_magic(data, magic):
     """The same pack, as if written by a Python whose MAGIC_NUMBER is `magic`."""
     size = int.from_bytes(data[len(modpack._TAG):modpack._HEAD], "little")
-    _magic, modules = marshal.loads(data[modpack._HEAD:modpack._HEAD + size])
-    head = marshal.dumps((magic, modules))
+    _magic, modules, order = marshal.loads(data[modpack._HEAD:modpack._HEAD + size])
+    head = marshal.dumps((magic, modules, order))
     return modpack._TAG + len(head).to_bytes(8, "little") + head + data[modpack._HEAD + size:]
 
 
@@ -105,20 +105,92 @@ def test_pack_serves_its_modules(package, tmp_path):
     assert isinstance(finder, modpack.PackFinder)
     mod = __import__(name + ".mod", fromlist=["VALUE"])
     assert mod.VALUE == "from the source v1"
-    assert mod.__spec__.loader is finder
-    assert mod.__file__ == str(pkg / "mod.py")
+    assert mod.__loader__ is finder
+    assert mod.__file__ == str(pkg / "mod.py") and mod.__package__ == name
     parent = sys.modules[name]
-    assert parent.__spec__.loader is finder and parent.__path__ == [str(pkg)]
+    assert parent.__loader__ is finder and parent.__path__ == [str(pkg)]
+    assert parent.__package__ == name and parent.mod is mod
+
+
+def test_preload_runs_the_pack_in_import_order_at_install(package, tmp_path):
+    """Each module after what its body imports; none of them through the import
+    system (which would give it a __spec__)."""
+    name, pkg = package
+    (pkg / "first.py").write_text("import sys\nORDER = sys.modules[__package__].ORDER\n"
+                                  "ORDER.append('first')\n")
+    (pkg / "mod.py").write_text(f"from {name} import first\nfrom . import first as again\n"
+                                "first.ORDER.append('mod')\n")
+    (pkg / "__init__.py").write_text("ORDER = ['package']\n")
+    _install(_pack(name, pkg, names=[name + ".mod", name, name + ".first"]), tmp_path)
+    package_module = sys.modules[name]
+    assert package_module.ORDER == ["package", "first", "mod"]
+    for module in (name, name + ".first", name + ".mod"):
+        assert sys.modules[module].__spec__ is None, module
+
+
+def test_preload_leaves_the_pack_to_imports_under_importtime(package, tmp_path, monkeypatch):
+    """-X importtime reports what the import system loads: then nothing is preloaded."""
+    name, pkg = package
+    monkeypatch.setitem(sys._xoptions, "importtime", True)
+    finder = _install(_pack(name, pkg), tmp_path)
+    assert name not in sys.modules
+    mod = __import__(name + ".mod", fromlist=["VALUE"])
+    assert mod.__spec__.loader is finder
+
+
+def test_preload_of_a_failing_module_raises_and_leaves_no_half_module(package, tmp_path):
+    name, pkg = package
+    (pkg / "mod.py").write_text("raise RuntimeError('broken module')\n")
+    with pytest.raises(RuntimeError, match="broken module"):
+        _install(_pack(name, pkg), tmp_path)
+    assert name in sys.modules and name + ".mod" not in sys.modules
 
 
 def test_edited_source_is_imported_the_standard_way(package, tmp_path):
     name, pkg = package
-    finder = _install(_pack(name, pkg), tmp_path)
+    data = _pack(name, pkg)
     (pkg / "mod.py").write_text("VALUE = 'from the edited source, v2'\n")
+    finder = _install(data, tmp_path)
     mod = __import__(name + ".mod", fromlist=["VALUE"])
     assert mod.VALUE == "from the edited source, v2"
     assert mod.__spec__.loader is not finder
-    assert sys.modules[name].__spec__.loader is finder  # unchanged: still from the pack
+    assert sys.modules[name].__loader__ is finder  # unchanged: still from the pack
+
+
+def test_imported_at_load_lists_module_level_imports_in_order():
+    import ast
+
+    source = (
+        "import os.path\n"
+        "from . import sibling\n"
+        "from .. import up\n"
+        "from pkg.sub.mod import NAME as other\n"
+        "try:\n    import optional\nexcept ImportError:\n    optional = None\n"
+        "class C:\n    import in_class_body\n"
+        "def f():\n    import only_when_called\n"
+        "g = lambda: __import__('never')\n"
+    )
+    found = modpack.imported_at_load(ast.parse(source), "pkg.sub.mod", False)
+    assert found == ["os.path", "pkg.sub", "pkg.sub.sibling", "pkg", "pkg.up", "pkg.sub.mod",
+                     "pkg.sub.mod.NAME", "optional", "in_class_body"]
+    # In a package's __init__, "." is the package itself.
+    assert modpack.imported_at_load(ast.parse("from . import a\n"), "pkg", True) == ["pkg", "pkg.a"]
+
+
+def test_import_order_puts_packages_and_imports_first():
+    imports = {"p.b": ["os", "p.a"], "p": [], "p.a": ["p.c.d"], "p.c": [], "p.c.d": []}
+    order = modpack.import_order(imports)
+    assert sorted(order) == sorted(imports)
+    for name, needs in imports.items():
+        parents = [name.rsplit(".", n)[0] for n in range(1, name.count(".") + 1)]
+        for other in parents + needs:
+            if other in imports:
+                assert order.index(other) < order.index(name), (other, name)
+
+
+def test_import_order_refuses_a_cycle():
+    with pytest.raises(ValueError, match="import cycle: p.a -> p.b -> p.a"):
+        modpack.import_order({"p.a": ["p.b"], "p.b": ["p.a"]})
 
 
 def test_same_size_edit_is_seen_through_the_mtime(package, tmp_path):
@@ -243,7 +315,7 @@ def test_written_packs_run_pyrunc(tmp_path):
         "loaded = [n for n in names if n in sys.modules]\n"
         "import pyrunc.cgroups.v1\n"  # an on-demand module
         "loaded.append('pyrunc.cgroups.v1')\n"
-        "print(status, len(loaded), all(sys.modules[n].__spec__.loader is finder for n in loaded))\n"
+        "print(status, len(loaded), all(sys.modules[n].__loader__ is finder for n in loaded))\n"
     )
     out = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True,
                          text=True, timeout=60)
