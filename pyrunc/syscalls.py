@@ -19,6 +19,8 @@ both the descriptor and the container path it stands for, so a plan stays
 readable.
 """
 
+import fcntl  # for set_link_up's ioctl; a built-in module, made with the pack (pyrunc.modpack)
+
 from pyrunc import lean_os as os
 from pyrunc import flags as F
 
@@ -104,8 +106,6 @@ class LinuxSyscalls:
     def set_link_up(self, name):
         """ioctl(SIOCSIFFLAGS) IFF_UP|IFF_LOOPBACK|IFF_RUNNING on the interface `name`
         of this process's network namespace (only "lo" is ever asked for)."""
-        import fcntl
-
         flags = 0x1 | 0x8 | 0x40  # IFF_UP | IFF_LOOPBACK | IFF_RUNNING
         ifreq = name.encode().ljust(16, b"\0") + flags.to_bytes(2, "little") + bytes(22)
         lib = self.lib

@@ -188,6 +188,34 @@ def test_import_order_puts_packages_and_imports_first():
                 assert order.index(other) < order.index(name), (other, name)
 
 
+def test_import_order_puts_built_in_modules_before_their_importers():
+    imports = {"p": [], "p.a": ["errno", "p.b", "os"], "p.b": ["errno", "time"]}
+    order = modpack.import_order(imports, builtins={"errno", "time"})
+    assert order == ["p", "errno", "time", "p.b", "p.a"]  # "os" is neither: left to imports
+
+
+def test_preload_makes_built_in_modules_as_importlib_would(package, tmp_path):
+    import importlib.machinery
+
+    name, pkg = package
+    builtin = "xxsubtype"  # a test module, compiled into some Pythons and loaded by nobody
+    if builtin not in sys.builtin_module_names:
+        pytest.skip(f"{builtin} is not built into this Python")
+    (pkg / "mod.py").write_text(f"import {builtin}\n")
+    saved = sys.modules.pop(builtin, None)
+    try:
+        _install(_pack(name, pkg), tmp_path)
+        module = sys.modules[builtin]
+        assert module.__spec__.loader is importlib.machinery.BuiltinImporter
+        assert module.__spec__.origin == "built-in" and module.__package__ == ""
+        assert module.__loader__ is importlib.machinery.BuiltinImporter
+        assert sys.modules[name + ".mod"].xxsubtype is module
+    finally:
+        sys.modules.pop(builtin, None)
+        if saved is not None:
+            sys.modules[builtin] = saved
+
+
 def test_import_order_refuses_a_cycle():
     with pytest.raises(ValueError, match="import cycle: p.a -> p.b -> p.a"):
         modpack.import_order({"p.a": ["p.b"], "p.b": ["p.a"]})
