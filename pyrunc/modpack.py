@@ -335,11 +335,11 @@ def imported_at_load(tree, name, is_package):
 
 def import_order(imports, builtins=()):
     """The modules of `imports` ({name: the modules its body imports}) in an order
-    they can be run one after the other: each after its packages and after those
-    of its imports that are in `imports` or `builtins` (names of modules compiled
-    into the interpreter; they import nothing) (a depth-first walk, as Python's
-    own imports go). Raises ValueError on an import cycle: run in a row, the
-    modules of a cycle would find each other half made."""
+    they can be run one after the other, found by a depth-first walk as Python's
+    own imports go: each after its packages and after those of its imports that
+    are in `imports` or in `builtins`, the modules compiled into the interpreter
+    (which import nothing). Raises ValueError on an import cycle: run in a row,
+    the modules of a cycle would find each other half made."""
     order = []
     state = {}  # name -> "busy" while its imports are walked, then "done"
 
