@@ -86,6 +86,18 @@ ON_DEMAND = ("pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid", "pyrunc.cgroups.v2",
 # The extension modules of the hot commands (those outside the interpreter binary).
 EXTENSIONS = ("pyrunc._native", "_cffi_backend", "_json")
 
+# The cgroup backend create and run load, by the kind of host (pyrunc.cgroups.layout):
+# packed with their modules for the host the packs are written on, at install the
+# one that runs them. Read on demand, three backend modules cost `run` 0.2 ms; on
+# another host kind they still are (wrong guess: time, not correctness).
+HOST_BACKENDS = {
+    "v1": ("pyrunc.cgroups.v1",),
+    "hybrid": ("pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid"),
+    "v2": ("pyrunc.cgroups.v2",),
+    "disabled": ("pyrunc.cgroups.disabled",),
+}
+_WITH_BACKEND = ("create", "run")
+
 # A pack file: _TAG, the length of the part read at start (8 bytes, little
 # endian), that part (marshal data: MAGIC_NUMBER, the modules, the preload
 # order), then the ON_DEMAND modules' code.
@@ -425,18 +437,34 @@ def build(names, package_dir=None, on_demand=(), extensions=None):
     return b"".join([_TAG, len(head).to_bytes(8, "little"), head] + later)
 
 
-def write_packs(package_dir=None, directory=None, search_path=None):
+def host_backends():
+    """HOST_BACKENDS for this host's cgroup layout; () if it cannot be read."""
+    try:
+        from pyrunc.cgroups.layout import read_layout
+
+        mode = read_layout()[0].mode
+    except Exception:  # noqa: BLE001 - only a guess for speed
+        return ()
+    return HOST_BACKENDS.get(mode, ())
+
+
+def write_packs(package_dir=None, directory=None, search_path=None, backends=None):
     """Write the pack of every command in PACKS; returns their paths. search_path:
     the sys.path the launcher's interpreter runs with (for EXTENSIONS; default:
-    this one's)."""
+    this one's); backends: the cgroup backend modules to pack with create and run
+    (default: host_backends())."""
     import os
 
     package_dir = package_dir or _PACKAGE_DIR
     directory = directory or package_dir + "/__pycache__"
     os.makedirs(directory, exist_ok=True)
     extensions = extension_paths(sys.path if search_path is None else search_path, package_dir)
+    if backends is None:
+        backends = host_backends()
     written = []
     for command, names in PACKS.items():
+        if command in _WITH_BACKEND:
+            names = names + tuple(backends)
         path = pack_path(command, directory)
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:

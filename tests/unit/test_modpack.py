@@ -411,3 +411,33 @@ def test_packed_code_has_no_docstrings_but_keeps_asserts_and_lines(package, tmp_
     with pytest.raises(AssertionError) as info:
         mod.f(0)
     assert info.traceback[-1].lineno + 1 == 6  # pytest counts from 0
+
+
+def test_create_and_run_packs_carry_the_hosts_cgroup_backend(tmp_path):
+    """create and run read the backend the packs were written for with their
+    modules; other commands, and other backends, read it on demand."""
+    modpack.write_packs(directory=str(tmp_path), search_path=[REPO] + sys.path,
+                        backends=modpack.HOST_BACKENDS["hybrid"])
+
+    def entries(command):
+        with open(modpack.pack_path(command, str(tmp_path)), "rb") as f:
+            data = f.read()
+        size = int.from_bytes(data[len(modpack._TAG):modpack._HEAD], "little")
+        _magic, modules, order = marshal.loads(data[modpack._HEAD:modpack._HEAD + size])
+        return modules, order
+
+    for command in ("create", "run"):
+        modules, order = entries(command)
+        for name in ("pyrunc.cgroups.v1", "pyrunc.cgroups.hybrid"):
+            assert not isinstance(modules[name][4], tuple), (command, name)  # read at start
+        assert order.index("pyrunc.cgroups.v1") < order.index("pyrunc.cgroups.hybrid")
+        assert isinstance(modules["pyrunc.cgroups.v2"][4], tuple)  # on demand
+    modules, order = entries("state")
+    assert isinstance(modules["pyrunc.cgroups.v1"][4], tuple) and "pyrunc.cgroups.v1" not in order
+
+
+def test_host_backends_names_a_known_backend():
+    assert modpack.host_backends() in set(modpack.HOST_BACKENDS.values()) | {()}
+    for names in modpack.HOST_BACKENDS.values():
+        for name in names:
+            assert name in modpack.ON_DEMAND and os.path.isfile(modpack.source_of(name)[0])
