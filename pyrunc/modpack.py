@@ -21,6 +21,7 @@ positions, see without_docstrings):
 Three kinds of entries:
   - the modules a command always loads (PACKS): their code is read with the pack;
   - modules loaded only for some configs or hosts (ON_DEMAND: the cgroup backends,
+    but for create and run the one of the host the pack is written on, HOST_BACKENDS;
     hooks, seccomp, terminals): their code sits after that part of the file and is
     read when one is imported, from the same file (checked to be the one read at
     start);
