@@ -169,6 +169,15 @@ def _identity(st):
     return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
 
 
+def _unchanged(source, mtime_ns, size):
+    """Whether a pack entry's source is still the one it was compiled from."""
+    try:
+        st = posix.stat(source)
+    except OSError:
+        return False
+    return st.st_mtime_ns == mtime_ns and st.st_size == size
+
+
 class PackFinder:
     """Finder and loader (importlib's meta path protocol) of one pack's modules:
     name -> (path, is a package, its mtime_ns, its size, code), where code is a
@@ -187,11 +196,7 @@ class PackFinder:
         if entry is None:
             return None
         origin, is_package, mtime_ns, size, code = entry
-        try:
-            st = posix.stat(origin)
-        except OSError:
-            return None
-        if st.st_mtime_ns != mtime_ns or st.st_size != size:
+        if not _unchanged(origin, mtime_ns, size):
             return None  # edited (or rebuilt) since the pack was written: the standard way
         if code is None:
             spec = ModuleSpec(name, ExtensionFileLoader(name, origin), origin=origin)
@@ -252,11 +257,7 @@ class PackFinder:
                 _load_builtin(name, modules)
                 continue
             origin, is_package, mtime_ns, size, code = entry
-            try:
-                st = posix.stat(origin)
-            except OSError:
-                return
-            if st.st_mtime_ns != mtime_ns or st.st_size != size:
+            if not _unchanged(origin, mtime_ns, size):
                 return
             module = new_module(name)
             module.__file__ = origin
